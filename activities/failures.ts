@@ -1,0 +1,51 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { RcsPermanentError, RcsTransientError } from '../channels/rcs/errors';
+import { SmsPermanentError, SmsTransientError } from '../channels/sms/errors';
+
+/** Failure types the workflow and its retry policies name. */
+export const FailureType = {
+  RcsTransient: 'RcsTransientError',
+  RcsPermanent: 'RcsPermanentError',
+  SmsTransient: 'SmsTransientError',
+  SmsPermanent: 'SmsPermanentError',
+} as const;
+
+export interface ChannelFailureDetails {
+  code: string;
+  retryAfterMs: number | null;
+}
+
+/**
+ * Turns an adapter's typed error into an ApplicationFailure whose type the workflow can act on.
+ * Messages come from the adapters' own errors, which never carry a number or message text.
+ */
+export function toApplicationFailure(err: unknown): unknown {
+  if (err instanceof RcsTransientError) {
+    return failure(FailureType.RcsTransient, err.message, false, {
+      code: err.code,
+      retryAfterMs: err.retryAfterMs,
+    });
+  }
+  if (err instanceof RcsPermanentError) {
+    return failure(FailureType.RcsPermanent, err.message, true, { code: err.code, retryAfterMs: null });
+  }
+  if (err instanceof SmsTransientError) {
+    return failure(FailureType.SmsTransient, err.message, false, { code: err.code, retryAfterMs: null });
+  }
+  if (err instanceof SmsPermanentError) {
+    return failure(FailureType.SmsPermanent, err.message, true, { code: err.code, retryAfterMs: null });
+  }
+  return err;
+}
+
+function failure(type: string, message: string, nonRetryable: boolean, details: ChannelFailureDetails) {
+  return ApplicationFailure.create({ type, message, nonRetryable, details: [details] });
+}
+
+export async function mappingFailures<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    throw toApplicationFailure(err);
+  }
+}

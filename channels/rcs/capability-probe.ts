@@ -1,0 +1,23 @@
+import type { RecipientCapability } from '../../domain/message';
+import type { RcsCapabilities, RcsHub } from './types';
+import { RCS_FEATURE_E2EE_MLS, RCS_FEATURE_RICHCARD } from './types';
+
+/** What routing needs to know, read from an RBM capability answer (null: not an RCS user). */
+export function capabilityFromFeatures(answer: RcsCapabilities | null): Omit<RecipientCapability, 'source'> {
+  if (!answer) return { rcs: false, e2ee: false, media: false };
+  return {
+    rcs: true,
+    e2ee: answer.features.includes(RCS_FEATURE_E2EE_MLS),
+    // RBM has no "file transfer" feature; rich cards are how media reaches a phone.
+    media: answer.features.includes(RCS_FEATURE_RICHCARD),
+  };
+}
+
+/** Asks the hub every time; the capability cache wraps this. */
+export class HubCapabilityProbe {
+  constructor(private readonly hub: RcsHub) {}
+
+  async probe(msisdn: string, requestId: string): Promise<RecipientCapability> {
+    return { ...capabilityFromFeatures(await this.hub.getCapabilities(msisdn, requestId)), source: 'hub' };
+  }
+}

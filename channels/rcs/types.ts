@@ -1,0 +1,45 @@
+// The RCS side as Switchboard sees it: RBM's REST resources, with one extension of ours
+// (the `E2EE_MLS` capability feature, see README "RCS hub API").
+
+/** RBM feature names that matter to routing; a hub may answer others, which we keep. */
+export const RCS_FEATURE_E2EE_MLS = 'E2EE_MLS';
+export const RCS_FEATURE_RICHCARD = 'RICHCARD_STANDALONE';
+/**
+ * Our second extension: RBM has no feature for media, so the hub also answers GSMA UP's
+ * "file transfer over HTTP" by name. The sandbox gives it exactly to the phones that have rich
+ * cards; a phone without it gets 400 for any message carrying a file.
+ */
+export const RCS_FEATURE_FILE_TRANSFER = 'FILE_TRANSFER_HTTP';
+
+export interface RcsCapabilities {
+  features: string[];
+}
+
+export interface RcsContent {
+  text: string;
+  /** Media by reference, as RBM's `contentInfo.fileUrl`. */
+  fileUrl?: string;
+}
+
+export type RevokeResult = 'revoked' | 'already-delivered';
+
+export interface RcsHub {
+  /** null when the hub answers 404: the number is not an RCS user. */
+  getCapabilities(msisdn: string, requestId: string): Promise<RcsCapabilities | null>;
+  /** Idempotent on messageId: a second send with the same id is ignored by the hub. */
+  sendMessage(msisdn: string, messageId: string, content: RcsContent, ttlSeconds?: number): Promise<void>;
+  /** 'already-delivered' when the hub answers 404: too late, the phone has it. */
+  revokeMessage(msisdn: string, messageId: string): Promise<RevokeResult>;
+}
+
+export type RcsEventType = 'DELIVERED' | 'READ' | 'IS_TYPING' | 'TTL_EXPIRATION_REVOKED';
+
+/** The decoded `message.data` of an RBM webhook POST. */
+export interface RcsEvent {
+  agentId: string;
+  senderPhoneNumber: string;
+  eventType: RcsEventType;
+  eventId: string;
+  messageId: string;
+  sendTime: string;
+}

@@ -1,0 +1,113 @@
+import { Command, Option } from 'commander';
+import { E2EE_POLICIES, FLOWS } from '../domain/message';
+import { ConfigError } from '../config';
+import { connectFromEnv } from './connect';
+import { outcomeJson, outcomeText } from './format';
+import { UnknownMessageError } from './switchboard-client';
+import type { SwitchboardClient } from './switchboard-client';
+import { ValidationError } from './validation';
+
+const EXIT_FAILED_DELIVERY = 1;
+const EXIT_BAD_INPUT = 2;
+
+async function withClient(run: (client: SwitchboardClient) => Promise<void>): Promise<void> {
+  const client = await connectFromEnv();
+  try {
+    await run(client);
+  } finally {
+    await client.close();
+  }
+}
+
+function print(json: boolean, value: Record<string, unknown>, text: string): void {
+  process.stdout.write(json ? `${JSON.stringify(value)}\n` : `${text}\n`);
+}
+
+export function buildCli(): Command {
+  const program = new Command('switchboard').description('Send and inspect Switchboard messages');
+
+  program
+    .command('send')
+    .description('start delivery of one message')
+    .requiredOption('--to <e164>', 'recipient, E.164 (e.g. +15550100001)')
+    .requiredOption('--text <text>', 'message text')
+    .addOption(new Option('--flow <flow>', 'delivery flow').choices([...FLOWS]).default('standard'))
+    .addOption(
+      new Option('--e2ee <policy>', 'end-to-end encryption policy')
+        .choices([...E2EE_POLICIES])
+        .default('preferred'),
+    )
+    .option('--idempotency-key <key>', 'the same key always means the same message')
+    .option('--wait', 'wait for the outcome and print it')
+    .option('--json', 'one JSON object on stdout')
+    .action(
+      async (opts: {
+        to: string;
+        text: string;
+        flow: string;
+        e2ee: string;
+        idempotencyKey?: string;
+        wait?: boolean;
+        json?: boolean;
+      }) => {
+        await withClient(async (client) => {
+          const sent = await client.send({
+            to: opts.to,
+            text: opts.text,
+            flow: opts.flow,
+            e2ee: opts.e2ee,
+            idempotencyKey: opts.idempotencyKey,
+          });
+          if (!opts.wait) {
+            print(
+              !!opts.json,
+              { ...sent },
+              `message ${sent.messageId} ${sent.started ? 'started' : 'already exists'} (workflow ${sent.workflowId})`,
+            );
+            return;
+          }
+          if (!opts.json) process.stderr.write(`message ${sent.messageId} started, waiting for delivery…\n`);
+          const outcome = await client.waitForOutcome(sent.messageId);
+          print(!!opts.json, outcomeJson(outcome), outcomeText(outcome));
+          if (outcome.status === 'failed') process.exitCode = EXIT_FAILED_DELIVERY;
+        });
+      },
+    );
+
+  program
+    .command('status')
+    .description('show a running or finished message')
+    .argument('<messageId>')
+    .option('--json', 'one JSON object on stdout')
+    .action(async (messageId: string, opts: { json?: boolean }) => {
+      await withClient(async (client) => {
+        const status = await client.status(messageId);
+        print(!!opts.json, { ...outcomeJson(status), step: status.step }, outcomeText(status));
+      });
+    });
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await buildCli().parseAsync(argv);
+  } catch (err) {
+    if (err instanceof ValidationError || err instanceof ConfigError) {
+      process.stderr.write(`switchboard: ${err.message}\n`);
+      process.exitCode = EXIT_BAD_INPUT;
+      return;
+    }
+    if (err instanceof UnknownMessageError) {
+      process.stderr.write(`switchboard: ${err.message}\n`);
+      process.exitCode = EXIT_FAILED_DELIVERY;
+      return;
+    }
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`switchboard: ${message}\n`);
+    if (/connect|ECONNREFUSED|UNAVAILABLE/i.test(message)) {
+      process.stderr.write('Is the stack running? Start it with `npm start`, or set TEMPORAL_ADDRESS.\n');
+    }
+    process.exitCode = 1;
+  }
+}

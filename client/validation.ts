@@ -1,0 +1,77 @@
+import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
+import { E2EE_POLICIES, FLOWS } from '../domain/message';
+import type { E2eePolicy, Flow } from '../domain/message';
+import { callingCodeOf, regionFor } from './regions';
+
+/** The longest text we accept: ten concatenated GSM-7 SMS parts, so the SMS fallback can always carry it. */
+export const MAX_TEXT_CHARS = 1530;
+const MAX_IDEMPOTENCY_KEY = 200;
+
+export class ValidationError extends Error {
+  override readonly name = 'ValidationError';
+  constructor(
+    readonly field: string,
+    readonly expected: string,
+  ) {
+    super(`${field}: ${expected}`);
+  }
+}
+
+export interface SendInput {
+  to: string;
+  text: string;
+  flow?: string;
+  e2ee?: string;
+  idempotencyKey?: string;
+  tenant?: string;
+}
+
+export interface ValidSend {
+  to: string;
+  text: string;
+  flow: Flow;
+  e2ee: E2eePolicy;
+  region: string;
+  tenant: string;
+  idempotencyKey: string | null;
+}
+
+/** Refuses bad input before any workflow starts; messages name the field, never echo the number. */
+export function validateSend(input: SendInput): ValidSend {
+  const to = typeof input.to === 'string' ? input.to.trim() : '';
+  if (!/^\+[1-9]\d{6,14}$/.test(to) || !parsePhoneNumberFromString(to)?.isPossible()) {
+    throw new ValidationError(
+      'to',
+      'an E.164 number: "+", country code and subscriber number, 7 to 15 digits',
+    );
+  }
+  const region = regionFor(to);
+  if (!region) {
+    throw new ValidationError(
+      'to',
+      `a number in a served region (no region serves calling code +${callingCodeOf(to) ?? '?'})`,
+    );
+  }
+  const text = typeof input.text === 'string' ? input.text : '';
+  if (text.trim().length === 0) throw new ValidationError('text', 'non-empty text');
+  if ([...text].length > MAX_TEXT_CHARS) {
+    throw new ValidationError('text', `at most ${MAX_TEXT_CHARS} characters (got ${[...text].length})`);
+  }
+  const flow = input.flow ?? 'standard';
+  if (!(FLOWS as readonly string[]).includes(flow))
+    throw new ValidationError('flow', `one of ${FLOWS.join(', ')}`);
+  if (flow === 'pilot')
+    throw new ValidationError('flow', 'standard or critical: pilot dual delivery is not available yet');
+  const e2ee = input.e2ee ?? 'preferred';
+  if (!(E2EE_POLICIES as readonly string[]).includes(e2ee)) {
+    throw new ValidationError('e2ee', `one of ${E2EE_POLICIES.join(', ')}`);
+  }
+  const key = input.idempotencyKey ?? null;
+  if (key !== null && (key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY)) {
+    throw new ValidationError('idempotencyKey', `1 to ${MAX_IDEMPOTENCY_KEY} characters`);
+  }
+  const tenant = input.tenant ?? 'default';
+  if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(tenant))
+    throw new ValidationError('tenant', 'lowercase letters, digits and dashes');
+  return { to, text, flow: flow as Flow, e2ee: e2ee as E2eePolicy, region, tenant, idempotencyKey: key };
+}

@@ -1,0 +1,64 @@
+import { z } from 'zod';
+
+// Every variable Switchboard reads, validated once at start. .env.example and the README's
+// configuration table list the same names; test/config.test.ts keeps them in step.
+
+const port = z.coerce.number().int().min(0).max(65535);
+const ms = z.coerce.number().int().min(1);
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+export const envSchema = z.object({
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_FORMAT: z.enum(['auto', 'pretty', 'json']).default('auto'),
+  DATA_DIR: z.string().min(1).default('.data'),
+
+  TEMPORAL_ADDRESS: z.string().min(1).optional(),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('switchboard'),
+  TEMPORAL_DEV_PORT: port.default(7233),
+  TEMPORAL_UI_PORT: port.default(8233),
+  TEMPORAL_CLI_PATH: z.string().min(1).optional(),
+
+  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
+  EMBEDDED_PG_PORT: port.default(54329),
+
+  CODEC_KEYS: z
+    .string()
+    .regex(
+      /^[A-Za-z0-9_-]+:[A-Za-z0-9+/=]+(,[A-Za-z0-9_-]+:[A-Za-z0-9+/=]+)*$/,
+      'id:base64key[,id:base64key…]',
+    )
+    .optional(),
+  CODEC_ACTIVE_KEY: z.string().min(1).optional(),
+  AUDIT_HASH_KEY: z.string().min(16).optional(),
+
+  SMPP_HOST: z.string().min(1).default('127.0.0.1'),
+  SMPP_PORT: port.default(2775),
+  SMPP_SYSTEM_ID: z.string().min(1).max(15).default('switchboard'),
+  SMPP_PASSWORD: z.string().max(8).default('sandbox'),
+  SMPP_SOURCE_ADDR: z.string().min(1).max(20).default('Switchboard'),
+  SMPP_WINDOW: z.coerce.number().int().min(1).max(1000).default(10),
+
+  RCS_HUB_URL: z.url().default('http://127.0.0.1:8090'),
+  RCS_AGENT_ID: z.string().min(1).default('switchboard-sandbox-agent'),
+  RCS_HUB_TOKEN: z.string().min(1).default('sandbox-token'),
+  RCS_WEBHOOK_CLIENT_TOKEN: z.string().min(8).default('sandbox-client-token'),
+  RCS_HUB_TIMEOUT_MS: ms.default(5000),
+
+  RECEIPTS_HOST: z.string().min(1).default('127.0.0.1'),
+  RECEIPTS_PORT: port.default(8091),
+
+  SANDBOX: bool.default(true),
+  SANDBOX_HOST: z.string().min(1).default('127.0.0.1'),
+  SANDBOX_WEBHOOK_URL: z.url().optional(),
+  SANDBOX_RECEIPT_DELAY_MS: z.coerce.number().int().min(0).default(50),
+
+  RCS_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(5).default(2),
+  RCS_RETRY_BACKOFF_MS: ms.default(1000),
+  RCS_RECEIPT_TIMEOUT_MS: ms.default(15000),
+  SMS_RECEIPT_TIMEOUT_MS: ms.default(3_600_000),
+});
+
+export type Env = z.infer<typeof envSchema>;

@@ -1,0 +1,125 @@
+// The sandbox hub's memory of accepted agent messages. A message is delivered, revoked or
+// expired exactly once: every transition checks the state it leaves, so a late timer, a
+// revoke racing a delivery or a duplicate send can never produce a second receipt.
+
+import { randomUUID } from 'node:crypto';
+import type { RcsEvent, RcsEventType } from '../channels/rcs/types';
+
+export type HubMessageState = 'pending' | 'delivered' | 'revoked' | 'expired';
+
+interface HubMessage {
+  msisdn: string;
+  messageId: string;
+  state: HubMessageState;
+  deliveryTimer?: NodeJS.Timeout;
+  ttlTimer?: NodeJS.Timeout;
+}
+
+export interface MessageBookOptions {
+  agentId: string;
+  deliveryDelayMs: () => number;
+  isOffline: (msisdn: string) => boolean;
+  emit: (event: RcsEvent) => void;
+}
+
+export interface MessageStats {
+  deliveries: number;
+  revocations: number;
+  ttlExpirations: number;
+}
+
+export class MessageBook {
+  readonly stats: MessageStats = { deliveries: 0, revocations: 0, ttlExpirations: 0 };
+  private readonly messages = new Map<string, HubMessage>();
+
+  constructor(private readonly options: MessageBookOptions) {}
+
+  has(msisdn: string, messageId: string): boolean {
+    return this.messages.has(key(msisdn, messageId));
+  }
+
+  state(msisdn: string, messageId: string): HubMessageState | undefined {
+    return this.messages.get(key(msisdn, messageId))?.state;
+  }
+
+  accept(msisdn: string, messageId: string, ttlSeconds: number | null): void {
+    const message: HubMessage = { msisdn, messageId, state: 'pending' };
+    this.messages.set(key(msisdn, messageId), message);
+    if (ttlSeconds !== null) {
+      message.ttlTimer = setTimeout(() => this.expire(message), ttlSeconds * 1000);
+      message.ttlTimer.unref();
+    }
+    this.schedule(message);
+  }
+
+  /** True when the message was still pending: it is now revoked and will never be delivered. */
+  revoke(msisdn: string, messageId: string): boolean {
+    const message = this.messages.get(key(msisdn, messageId));
+    if (message?.state !== 'pending') return false;
+    this.settle(message, 'revoked');
+    this.stats.revocations++;
+    return true;
+  }
+
+  /** A phone came back online: what it missed while offline is delivered now, as RBM would. */
+  resume(msisdns: Iterable<string>): void {
+    const online = new Set(msisdns);
+    for (const message of this.messages.values()) {
+      if (message.state === 'pending' && !message.deliveryTimer && online.has(message.msisdn)) {
+        this.schedule(message);
+      }
+    }
+  }
+
+  clearTimers(): void {
+    for (const message of this.messages.values()) {
+      clearTimeout(message.deliveryTimer);
+      clearTimeout(message.ttlTimer);
+    }
+  }
+
+  private schedule(message: HubMessage): void {
+    // An offline phone keeps the message pending with no timer; resume() picks it up.
+    if (this.options.isOffline(message.msisdn)) return;
+    message.deliveryTimer = setTimeout(() => this.deliver(message), this.options.deliveryDelayMs());
+    message.deliveryTimer.unref();
+  }
+
+  private deliver(message: HubMessage): void {
+    message.deliveryTimer = undefined;
+    if (message.state !== 'pending' || this.options.isOffline(message.msisdn)) return;
+    this.settle(message, 'delivered');
+    this.stats.deliveries++;
+    this.emit(message, 'DELIVERED');
+  }
+
+  private expire(message: HubMessage): void {
+    if (message.state !== 'pending') return;
+    this.settle(message, 'expired');
+    this.stats.ttlExpirations++;
+    this.emit(message, 'TTL_EXPIRATION_REVOKED');
+  }
+
+  private settle(message: HubMessage, state: HubMessageState): void {
+    message.state = state;
+    clearTimeout(message.deliveryTimer);
+    clearTimeout(message.ttlTimer);
+    message.deliveryTimer = undefined;
+    message.ttlTimer = undefined;
+  }
+
+  private emit(message: HubMessage, eventType: RcsEventType): void {
+    this.options.emit({
+      agentId: this.options.agentId,
+      senderPhoneNumber: message.msisdn,
+      eventType,
+      eventId: `sandbox-${randomUUID()}`,
+      messageId: message.messageId,
+      sendTime: new Date().toISOString(),
+    });
+  }
+}
+
+function key(msisdn: string, messageId: string): string {
+  return `${msisdn}\u0000${messageId}`;
+}

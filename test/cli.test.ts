@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { TEST_SECRETS, stack } from './fixtures/stack';
+
+const run = promisify(execFile);
+const BIN = join(__dirname, '..', '..', 'bin', 'switchboard.js');
+
+async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const { temporal, taskQueue } = stack();
+  const env = {
+    ...process.env,
+    TEMPORAL_ADDRESS: temporal.address,
+    TEMPORAL_TASK_QUEUE: taskQueue,
+    CODEC_KEYS: TEST_SECRETS.codecKeys,
+    CODEC_ACTIVE_KEY: TEST_SECRETS.codecActiveKey,
+    AUDIT_HASH_KEY: TEST_SECRETS.auditHashKey,
+  };
+  try {
+    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { env });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('switchboard CLI', function () {
+  this.timeout(30_000);
+
+  it('send --wait --json prints the outcome contract for an RCS number', async () => {
+    const { code, stdout } = await cli(['send', '--to', '+15550100001', '--text', 'hi', '--wait', '--json']);
+    assert.equal(code, 0);
+    const outcome = JSON.parse(stdout) as Record<string, unknown>;
+    assert.deepEqual(Object.keys(outcome).sort(), [
+      'attempts',
+      'channel',
+      'e2ee',
+      'fallbackReason',
+      'messageId',
+      'shortlink',
+      'status',
+      'timings',
+      'workflowId',
+    ]);
+    assert.equal(outcome.status, 'delivered');
+    assert.equal(outcome.channel, 'rcs');
+  });
+
+  it('send --wait --json to an SMS-only number delivers over SMS; status shows it', async () => {
+    const sent = await cli(['send', '--to', '+15550300001', '--text', 'hi', '--wait', '--json']);
+    const outcome = JSON.parse(sent.stdout) as { messageId: string; channel: string };
+    assert.equal(outcome.channel, 'sms');
+    const status = await cli(['status', outcome.messageId, '--json']);
+    assert.equal(status.code, 0);
+    assert.equal((JSON.parse(status.stdout) as { channel: string }).channel, 'sms');
+    const human = await cli(['status', outcome.messageId]);
+    assert.match(human.stdout, /status\s+delivered/);
+  });
+
+  it('bad input exits 2 with the field named and nothing on stdout', async () => {
+    const { code, stdout, stderr } = await cli(['send', '--to', '12345', '--text', 'hi']);
+    assert.equal(code, 2);
+    assert.equal(stdout, '');
+    assert.match(stderr, /^switchboard: to: an E\.164 number/);
+  });
+
+  it('an unknown flow is refused by the option parser', async () => {
+    const { code, stderr } = await cli([
+      'send',
+      '--to',
+      '+15550100001',
+      '--text',
+      'hi',
+      '--flow',
+      'broadcast',
+    ]);
+    assert.notEqual(code, 0);
+    assert.match(stderr, /--flow/);
+  });
+
+  it('a failed delivery exits 1', async () => {
+    const { code, stdout } = await cli(['send', '--to', '+15550700001', '--text', 'hi', '--wait', '--json']);
+    assert.equal(code, 1);
+    assert.equal((JSON.parse(stdout) as { status: string }).status, 'failed');
+  });
+});

@@ -1,0 +1,45 @@
+import Fastify from 'fastify';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { ReceiptRouter } from '../channels/receipts/receipt-router';
+import { RcsWebhookSignatureError } from '../channels/rcs/errors';
+import { RBM_SIGNATURE_HEADER, processRbmWebhookPost } from '../channels/rcs/webhook';
+
+export const RBM_WEBHOOK_PATH = '/rbm/events';
+
+/** The HTTP side of the receipt router: RBM posts its events here. */
+export async function startReceiptsServer(options: {
+  host: string;
+  port: number;
+  clientToken: string;
+  router: ReceiptRouter;
+  logger: Logger;
+}): Promise<{ url: string; server: FastifyInstance }> {
+  const server = Fastify({ logger: false });
+  // The signature covers exact bytes, so the body must reach us unparsed.
+  server.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) =>
+    done(null, body),
+  );
+  server.get('/healthz', () => ({ ok: true }));
+  server.post(RBM_WEBHOOK_PATH, async (request, reply) => {
+    let post;
+    try {
+      post = processRbmWebhookPost(
+        request.body as Buffer,
+        request.headers[RBM_SIGNATURE_HEADER],
+        options.clientToken,
+      );
+    } catch (err) {
+      if (err instanceof RcsWebhookSignatureError) {
+        options.logger.warn({ reason: err.message }, 'rejected RBM webhook post');
+        return reply.code(401).send({ error: 'invalid signature' });
+      }
+      throw err;
+    }
+    if (post.kind === 'handshake') return reply.type('text/plain').send(post.secret);
+    if (post.kind === 'event') await options.router.routeRcsEvent(post.event);
+    return reply.code(200).send({});
+  });
+  const address = await server.listen({ host: options.host, port: options.port });
+  return { url: address, server };
+}

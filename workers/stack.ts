@@ -1,0 +1,93 @@
+// `npm start`: the whole local system in one foreground process — Temporal dev server,
+// PostgreSQL, sandbox carriers, worker and receipt router — stopped cleanly by Ctrl-C.
+import { join } from 'node:path';
+import { loadConfig } from '../config';
+import { dataDir } from '../config/paths';
+import { resolveSecrets } from '../config/secrets';
+import { createLogger } from './logger';
+import { providePostgres } from './postgres';
+import { startSandboxCarriers } from './sandbox-carriers';
+import type { SandboxCarriers } from './sandbox-carriers';
+import { startDevServer } from './temporal-server';
+import type { DevServer } from './temporal-server';
+import { RBM_WEBHOOK_PATH } from './receipts-server';
+import { installTemporalRuntime } from './temporal-runtime';
+import { startWorker } from './worker';
+
+async function main(): Promise<void> {
+  const env = loadConfig();
+  const logger = createLogger(env.LOG_LEVEL, env.LOG_FORMAT);
+  installTemporalRuntime(logger);
+  const dir = dataDir(env);
+  const secrets = resolveSecrets({ ...env, DATA_DIR: dir });
+  const stops: Array<() => Promise<void>> = [];
+  let stopping = false;
+  const stopAll = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('stopping…');
+    for (const stop of stops.reverse()) {
+      await stop().catch((err: unknown) => logger.warn({ err }, 'stop step failed'));
+    }
+    logger.info('stopped');
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void stopAll(0));
+  process.on('SIGTERM', () => void stopAll(0));
+
+  try {
+    let temporalAddress = env.TEMPORAL_ADDRESS;
+    let server: DevServer | null = null;
+    if (!temporalAddress) {
+      logger.info('starting Temporal dev server');
+      server = await startDevServer({
+        dataDir: dir,
+        port: env.TEMPORAL_DEV_PORT,
+        uiPort: env.TEMPORAL_UI_PORT,
+        namespace: env.TEMPORAL_NAMESPACE,
+        logger,
+      });
+      stops.push(() => (server as DevServer).stop());
+      temporalAddress = server.address;
+    }
+
+    logger.info(env.DATABASE_URL ? 'using DATABASE_URL' : 'starting embedded PostgreSQL');
+    const pg = await providePostgres({
+      databaseUrl: env.DATABASE_URL,
+      dataDir: dir,
+      port: env.EMBEDDED_PG_PORT,
+      logger,
+    });
+    stops.push(() => pg.stop());
+
+    let carriers: SandboxCarriers | null = null;
+    if (env.SANDBOX) {
+      carriers = await startSandboxCarriers(env, {
+        webhookUrl: `http://${env.RECEIPTS_HOST}:${env.RECEIPTS_PORT}${RBM_WEBHOOK_PATH}`,
+        logger: logger.child({ component: 'sandbox' }),
+      });
+      stops.push(() => (carriers as SandboxCarriers).stop());
+      logger.info({ smpp: carriers.smppPort, rcsHub: carriers.rcsHubUrl }, 'sandbox carriers up');
+    }
+
+    const worker = await startWorker({ env, secrets, temporalAddress, databaseUrl: pg.url, logger });
+    stops.push(() => worker.shutdown());
+    void worker.done.catch((err: unknown) => {
+      logger.error({ err }, 'worker stopped with an error');
+      void stopAll(1);
+    });
+
+    logger.info(
+      { temporal: temporalAddress, receipts: worker.receiptsUrl, data: join(dir) },
+      'Switchboard is running — Ctrl-C stops it',
+    );
+    if (server)
+      logger.info(`Temporal Web UI: ${server.uiUrl}/namespaces/${env.TEMPORAL_NAMESPACE}/workflows`);
+    logger.info('try: npx switchboard send --to +15550100001 --text hi --wait');
+  } catch (err) {
+    logger.error({ err }, 'start failed');
+    await stopAll(1);
+  }
+}
+
+void main();

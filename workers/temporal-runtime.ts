@@ -1,0 +1,43 @@
+import { Runtime } from '@temporalio/worker';
+import type { LogLevel, LogMetadata, Logger as TemporalLogger } from '@temporalio/worker';
+import type { Logger } from 'pino';
+
+const LEVELS: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {
+  TRACE: 'trace',
+  DEBUG: 'debug',
+  INFO: 'info',
+  WARN: 'warn',
+  ERROR: 'error',
+};
+
+/** The SDK's own logs (worker state, activity failures) go through our logger, not the console. */
+class PinoTemporalLogger implements TemporalLogger {
+  constructor(private readonly logger: Logger) {}
+  log(level: LogLevel, message: string, meta?: LogMetadata): void {
+    this.logger[LEVELS[level]]({ ...meta }, message);
+  }
+  trace(message: string, meta?: LogMetadata): void {
+    this.log('TRACE', message, meta);
+  }
+  debug(message: string, meta?: LogMetadata): void {
+    this.log('DEBUG', message, meta);
+  }
+  info(message: string, meta?: LogMetadata): void {
+    this.log('INFO', message, meta);
+  }
+  warn(message: string, meta?: LogMetadata): void {
+    this.log('WARN', message, meta);
+  }
+  error(message: string, meta?: LogMetadata): void {
+    this.log('ERROR', message, meta);
+  }
+}
+
+let installed = false;
+
+/** Must run before the first connection or worker of the process; later calls are no-ops. */
+export function installTemporalRuntime(logger: Logger): void {
+  if (installed) return;
+  Runtime.install({ logger: new PinoTemporalLogger(logger.child({ component: 'temporal-sdk' })) });
+  installed = true;
+}

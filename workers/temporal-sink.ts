@@ -1,0 +1,24 @@
+import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import type { ReceiptSink, SignalOutcome } from '../channels/receipts/receipt-router';
+import { workflowIdFor } from '../domain/message';
+import { rcsEventSignal, smsReceiptSignal } from '../workflows/definitions';
+
+/** Delivers routed receipts to workflows as signals; a finished workflow is not an error. */
+export function temporalReceiptSink(client: Client): ReceiptSink {
+  const signal = async (run: () => Promise<void>): Promise<SignalOutcome> => {
+    try {
+      await run();
+      return 'delivered';
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return 'closed';
+      throw err;
+    }
+  };
+  return {
+    rcsEvent: (messageId, event) =>
+      signal(() => client.workflow.getHandle(workflowIdFor(messageId)).signal(rcsEventSignal, event)),
+    smsReceipt: (workflowId, receipt) =>
+      signal(() => client.workflow.getHandle(workflowId).signal(smsReceiptSignal, receipt)),
+  };
+}

@@ -1,0 +1,34 @@
+// The worker alone (worker + receipt router), for deployments where Temporal, PostgreSQL and
+// the carriers run elsewhere — the `worker` service of docker-compose.yml.
+import { ConfigError, loadConfig } from '../config';
+import { dataDir } from '../config/paths';
+import { resolveSecrets } from '../config/secrets';
+import { createLogger } from './logger';
+import { installTemporalRuntime } from './temporal-runtime';
+import { startWorker } from './worker';
+
+async function main(): Promise<void> {
+  const env = loadConfig();
+  if (!env.TEMPORAL_ADDRESS)
+    throw new ConfigError('TEMPORAL_ADDRESS: required when running the worker alone');
+  if (!env.DATABASE_URL) throw new ConfigError('DATABASE_URL: required when running the worker alone');
+  const logger = createLogger(env.LOG_LEVEL, env.LOG_FORMAT);
+  installTemporalRuntime(logger);
+  const worker = await startWorker({
+    env,
+    secrets: resolveSecrets({ ...env, DATA_DIR: dataDir(env) }),
+    temporalAddress: env.TEMPORAL_ADDRESS,
+    databaseUrl: env.DATABASE_URL,
+    logger,
+  });
+  const stop = () => void worker.shutdown();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  logger.info({ receipts: worker.receiptsUrl }, 'worker running');
+  await worker.done;
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

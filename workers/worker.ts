@@ -1,0 +1,127 @@
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import type { Logger } from 'pino';
+import { createActivities } from '../activities';
+import type { DeliveryPolicy } from '../activities';
+import { ReceiptRouter } from '../channels/receipts/receipt-router';
+import { HubCapabilityProbe } from '../channels/rcs/capability-probe';
+import { RbmHubClient } from '../channels/rcs/rbm-client';
+import { staticTokenProvider } from '../channels/rcs/token';
+import { receiptIdCandidates } from '../channels/sms/delivery-receipt';
+import { SmppGateway } from '../channels/sms/smpp-gateway';
+import { createDataConverter } from '../codec/data-converter';
+import type { Env } from '../config';
+import type { Secrets } from '../config/secrets';
+import { AuditLog } from '../store/audit-log';
+import { migrate, openDatabase } from '../store/database';
+import { SmsSubmissions } from '../store/sms-submissions';
+import { startReceiptsServer } from './receipts-server';
+import { temporalReceiptSink } from './temporal-sink';
+
+export interface RunningWorker {
+  /** Resolves when the worker has stopped. */
+  done: Promise<void>;
+  receiptsUrl: string;
+  shutdown(): Promise<void>;
+}
+
+export function deliveryPolicyFrom(env: Env): DeliveryPolicy {
+  return {
+    rcsMaxAttempts: env.RCS_MAX_ATTEMPTS,
+    rcsRetryBackoffMs: env.RCS_RETRY_BACKOFF_MS,
+    rcsReceiptTimeoutMs: env.RCS_RECEIPT_TIMEOUT_MS,
+    smsReceiptTimeoutMs: env.SMS_RECEIPT_TIMEOUT_MS,
+  };
+}
+
+/** Builds every adapter from config, then runs the Temporal worker and the receipt router. */
+export async function startWorker(options: {
+  env: Env;
+  secrets: Secrets;
+  temporalAddress: string;
+  databaseUrl: string;
+  logger: Logger;
+}): Promise<RunningWorker> {
+  const { env, logger } = options;
+  const db = openDatabase(options.databaseUrl);
+  await migrate(db, logger);
+  const dataConverter = createDataConverter({
+    codecKeys: options.secrets.codecKeys,
+    activeKeyId: options.secrets.codecActiveKey,
+  });
+
+  const rcsHub = new RbmHubClient({
+    baseUrl: env.RCS_HUB_URL,
+    agentId: env.RCS_AGENT_ID,
+    tokenProvider: staticTokenProvider(env.RCS_HUB_TOKEN),
+    timeoutMs: env.RCS_HUB_TIMEOUT_MS,
+    logger: logger.child({ component: 'rcs-hub' }),
+  });
+  const smsGateway = new SmppGateway({
+    host: env.SMPP_HOST,
+    port: env.SMPP_PORT,
+    systemId: env.SMPP_SYSTEM_ID,
+    password: env.SMPP_PASSWORD,
+    sourceAddr: env.SMPP_SOURCE_ADDR,
+    windowSize: env.SMPP_WINDOW,
+    logger: logger.child({ component: 'smpp' }),
+  });
+  const smsSubmissions = new SmsSubmissions(db);
+
+  const clientConnection = await Connection.connect({ address: options.temporalAddress });
+  const client = new Client({
+    connection: clientConnection,
+    namespace: env.TEMPORAL_NAMESPACE,
+    dataConverter,
+  });
+  const router = new ReceiptRouter({
+    lookup: smsSubmissions,
+    sink: temporalReceiptSink(client),
+    logger: logger.child({ component: 'receipts' }),
+    idCandidates: receiptIdCandidates,
+  });
+  smsGateway.onReceipt((receipt) => {
+    router
+      .routeSmsReceipt(receipt)
+      .catch((err: unknown) => logger.error({ err }, 'routing an SMS receipt failed'));
+  });
+  const receipts = await startReceiptsServer({
+    host: env.RECEIPTS_HOST,
+    port: env.RECEIPTS_PORT,
+    clientToken: env.RCS_WEBHOOK_CLIENT_TOKEN,
+    router,
+    logger: logger.child({ component: 'receipts' }),
+  });
+
+  const connection = await NativeConnection.connect({ address: options.temporalAddress });
+  const worker = await Worker.create({
+    connection,
+    namespace: env.TEMPORAL_NAMESPACE,
+    taskQueue: env.TEMPORAL_TASK_QUEUE,
+    workflowsPath: require.resolve('../workflows'),
+    activities: createActivities({
+      policy: deliveryPolicyFrom(env),
+      capabilities: new HubCapabilityProbe(rcsHub),
+      rcsHub,
+      smsGateway,
+      smsSubmissions,
+      audit: new AuditLog(db, options.secrets.auditHashKey),
+    }),
+    dataConverter,
+  });
+  const done = worker.run().finally(async () => {
+    await receipts.server.close();
+    await smsGateway.close();
+    await clientConnection.close();
+    await connection.close();
+    await db.end();
+  });
+  return {
+    done,
+    receiptsUrl: receipts.url,
+    async shutdown() {
+      worker.shutdown();
+      await done;
+    },
+  };
+}
