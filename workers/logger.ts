@@ -19,7 +19,7 @@ export function createLogger(
       ? {
           transport: {
             target: 'pino-pretty',
-            options: { translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' },
+            options: { translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname', singleLine: true },
           },
         }
       : {}),

@@ -30,7 +30,9 @@ async function main(): Promise<void> {
       await stop().catch((err: unknown) => logger.warn({ err }, 'stop step failed'));
     }
     logger.info('stopped');
-    process.exit(code);
+    process.exitCode = code;
+    // Let the log transport flush; exit anyway if a stray handle would keep the process alive.
+    setTimeout(() => process.exit(code), 2000).unref();
   };
   process.on('SIGINT', () => void stopAll(0));
   process.on('SIGTERM', () => void stopAll(0));

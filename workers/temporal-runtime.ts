@@ -38,6 +38,12 @@ let installed = false;
 /** Must run before the first connection or worker of the process; later calls are no-ops. */
 export function installTemporalRuntime(logger: Logger): void {
   if (installed) return;
-  Runtime.install({ logger: new PinoTemporalLogger(logger.child({ component: 'temporal-sdk' })) });
+  // The SDK narrates every worker state change and webpack build at INFO; keep those for debug runs.
+  const quiet = ['trace', 'debug'].includes(logger.level) ? logger.level : 'warn';
+  const sdkLogger = logger.child(
+    { component: 'temporal-sdk' },
+    { level: logger.level === 'silent' ? 'silent' : quiet },
+  );
+  Runtime.install({ logger: new PinoTemporalLogger(sdkLogger) });
   installed = true;
 }

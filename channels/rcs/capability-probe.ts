@@ -8,7 +8,10 @@ export function capabilityFromFeatures(answer: RcsCapabilities | null): Omit<Rec
   return {
     rcs: true,
     e2ee: answer.features.includes(RCS_FEATURE_E2EE_MLS),
-    // RBM has no "file transfer" feature; rich cards are how media reaches a phone.
+    // RICHCARD_STANDALONE, not our FILE_TRANSFER_HTTP: Google's RBM never answers the extension,
+    // so testing it would make every phone text-only there, while a standalone card is both a
+    // real RBM feature and how toAgentMessage carries text with a file. The sandbox hub answers
+    // the two together, so there they agree (docs/rcs-hub-api.md).
     media: answer.features.includes(RCS_FEATURE_RICHCARD),
   };
 }

@@ -1,5 +1,6 @@
-// The RCS side as Switchboard sees it: RBM's REST resources, with one extension of ours
-// (the `E2EE_MLS` capability feature, see README "RCS hub API").
+// The RCS side as Switchboard sees it: RBM's REST resources, with extensions of ours (the
+// `E2EE_MLS` and `FILE_TRANSFER_HTTP` capability features, 409 on a duplicate messageId); see
+// docs/rcs-hub-api.md.
 
 /** RBM feature names that matter to routing; a hub may answer others, which we keep. */
 export const RCS_FEATURE_E2EE_MLS = 'E2EE_MLS';

@@ -154,6 +154,9 @@ export class SmppLink {
     // Without a listener, the library's 'error' event would crash the process. 'close' follows.
     session.on('error', (err: Error) => this.log.warn({ err: err.message }, 'SMPP socket error'));
     session.on('close', () => this.onClose(conn));
+    session.socket.on('end', () => {
+      conn.bound = false;
+    });
     session.on('connect', () => void this.bind(conn));
     session.on('enquire_link', (pdu: PDU) => session.send(pdu.response()));
     session.on('deliver_sm', (pdu: PDU) => this.onDeliverSm(conn, pdu));
@@ -242,7 +245,13 @@ export class SmppLink {
         clearTimeout(p.timer);
         resolve(resp);
       });
-      if (!sent) return reject(new LinkLostError(`${command}: socket not writable`));
+      if (!sent) {
+        // The socket is half-closed on its way to 'close': stop using it now, or every waiting
+        // submit would spin through its retries before the rebind.
+        conn.bound = false;
+        conn.session.destroy();
+        return reject(new LinkLostError(`${command}: socket not writable`));
+      }
       const seq = pdu.sequence_number;
       const timer = setTimeout(() => {
         conn.pending.delete(seq);
