@@ -14,6 +14,8 @@ export interface SmscFaults {
    * commit). null = never.
    */
   dropAfterSubmits: number | null;
+  /** enquire_link from clients goes unanswered (a wedged link the client must notice). */
+  ignoreEnquireLink: boolean;
   /** Extra delay before each receipt. */
   receiptDelayMs: number;
   /** A further random 0..X ms per receipt, so receipts overtake each other. */
@@ -33,6 +35,7 @@ export const NO_FAULTS: Readonly<SmscFaults> = {
   queueFullNext: 0,
   silentNext: 0,
   dropAfterSubmits: null,
+  ignoreEnquireLink: false,
   receiptDelayMs: 0,
   receiptJitterMs: 0,
   duplicateReceipts: false,

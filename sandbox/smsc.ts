@@ -161,6 +161,25 @@ export class SandboxSmsc extends EventEmitter {
     return [...this.clients].filter((c) => c.mode && !c.dead).length;
   }
 
+  /** Sends enquire_link to every bound client; resolves with how many answered within timeoutMs. */
+  async enquireLinkAll(timeoutMs = 1000): Promise<number> {
+    const bound = [...this.clients].filter((c) => c.mode && !c.dead);
+    const answers = await Promise.all(
+      bound.map(
+        (c) =>
+          new Promise<boolean>((resolve) => {
+            const timer = setTimeout(() => resolve(false), timeoutMs);
+            const sent = c.session.send(new smpp.PDU('enquire_link', {}), (resp) => {
+              clearTimeout(timer);
+              resolve(resp.command === 'enquire_link_resp' && resp.command_status === 0);
+            });
+            if (!sent) resolve(false);
+          }),
+      ),
+    );
+    return answers.filter(Boolean).length;
+  }
+
   /** Sends a receipt for any id (e.g. one the client never submitted). */
   sendReceipt(systemId: string, smscMessageId: string, state: FinalState): void {
     this.dispatch({
@@ -199,7 +218,7 @@ export class SandboxSmsc extends EventEmitter {
       case 'submit_sm':
         return this.onSubmit(client, pdu);
       case 'enquire_link':
-        session.send(pdu.response());
+        if (!this.faults.ignoreEnquireLink) session.send(pdu.response());
         return;
       case 'unbind':
         this.stats.unbinds++;

@@ -150,6 +150,25 @@ describe('SmppGateway under SMSC faults', function () {
     );
   });
 
+  it('answers the SMSC’s enquire_link', async () => {
+    assert.equal(await smsc.enquireLinkAll(), 1);
+  });
+
+  it('drops and rebinds a link whose enquire_link goes unanswered', async () => {
+    const watchful = gateway(port, { enquireLinkMs: 100, responseTimeoutMs: 150 });
+    try {
+      await watchful.ready();
+      const binds = smsc.stats.binds;
+      smsc.inject({ ignoreEnquireLink: true });
+      await waitFor(() => smsc.stats.binds > binds, 'a rebind after the unanswered enquire_link');
+      smsc.resetFaults();
+      const r = await watchful.submit({ messageId: 'after-wedge', to: TO, text: 'alive again' });
+      assert.equal(r.smscMessageIds.length, 1);
+    } finally {
+      await watchful.close();
+    }
+  });
+
   it('can bind a transmitter and a receiver separately', async () => {
     await gw.close(); // else the SMSC may hand our receipt to that transceiver of the same system_id
     const split = gateway(port, { bindMode: 'separate' });
