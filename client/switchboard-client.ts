@@ -58,11 +58,12 @@ export class SwitchboardClient {
   /** Validates, then starts one deliverMessage workflow. Throws ValidationError before starting anything. */
   async send(input: SendInput): Promise<SentMessage> {
     const valid = validateSend(input);
-    // An idempotency key maps to the same message id every time; the key itself (which an app
-    // might build from a phone number) never leaves this process.
+    // Message ids are RFC 4122 UUIDs because RBM requires its messageId to be one. An idempotency
+    // key maps to the same id every time; the key itself (which an app might build from a phone
+    // number) never leaves this process.
     const messageId = valid.idempotencyKey
-      ? createHash('sha256').update(`${valid.tenant}\0${valid.idempotencyKey}`).digest('hex').slice(0, 32)
-      : randomUUID().replace(/-/g, '');
+      ? uuidV5(`${valid.tenant}\0${valid.idempotencyKey}`)
+      : randomUUID();
     const workflowId = workflowIdFor(messageId);
     const request: DeliveryRequest = {
       messageId,
@@ -119,6 +120,17 @@ export class SwitchboardClient {
   async close(): Promise<void> {
     await this.connection.close();
   }
+}
+
+/** Switchboard's namespace for name-based (v5) message ids. */
+const MESSAGE_ID_NAMESPACE = Buffer.from('4f2a1c6e9b3d4e7a8c5f0d1b2a3c4d5e', 'hex');
+
+function uuidV5(name: string): string {
+  const hash = createHash('sha1').update(MESSAGE_ID_NAMESPACE).update(name).digest();
+  hash[6] = ((hash[6] ?? 0) & 0x0f) | 0x50;
+  hash[8] = ((hash[8] ?? 0) & 0x3f) | 0x80;
+  const hex = hash.subarray(0, 16).toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
 function pendingView(

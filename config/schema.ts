@@ -46,6 +46,15 @@ export const envSchema = z.object({
   RCS_HUB_TOKEN: z.string().min(1).default('sandbox-token'),
   RCS_WEBHOOK_CLIENT_TOKEN: z.string().min(8).default('sandbox-client-token'),
   RCS_HUB_TIMEOUT_MS: ms.default(5000),
+  CAPABILITY_FRESH_TTL_MS: ms.default(30_000),
+  CAPABILITY_MAX_AGE_MS: ms.default(120_000),
+  CAPABILITY_REGION_TTLS: z
+    .string()
+    .regex(
+      /^[a-z0-9-]+=\d+\/\d+(,[a-z0-9-]+=\d+\/\d+)*$/,
+      'region=freshMs/maxAgeMs[,region=freshMs/maxAgeMs…]',
+    )
+    .optional(),
 
   RECEIPTS_HOST: z.string().min(1).default('127.0.0.1'),
   RECEIPTS_PORT: port.default(8091),

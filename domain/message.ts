@@ -44,6 +44,7 @@ export interface AttemptRecord {
 
 export type FallbackReason =
   | 'not_rcs_capable'
+  | 'capability_unavailable'
   | 'rcs_permanent_error'
   | 'rcs_retries_exhausted'
   | 'rcs_receipt_timeout'

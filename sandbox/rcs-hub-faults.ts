@@ -10,6 +10,8 @@ export interface RcsHubFaults {
   retryAfterSeconds?: number;
   /** These phones behave as offline (accepted, never delivered) until removed. */
   offline?: string[];
+  /** Limit injected errors to these operations ('capabilities', 'send', 'revoke', …); empty = all. */
+  onlyOps?: string[];
 }
 
 export interface ActiveFaults {
@@ -17,10 +19,11 @@ export interface ActiveFaults {
   errorRates: [status: number, rate: number][];
   retryAfterSeconds: number | null;
   offline: Set<string>;
+  onlyOps: Set<string>;
 }
 
 export function noFaults(): ActiveFaults {
-  return { latencyMs: 0, errorRates: [], retryAfterSeconds: null, offline: new Set() };
+  return { latencyMs: 0, errorRates: [], retryAfterSeconds: null, offline: new Set(), onlyOps: new Set() };
 }
 
 /** Fields given replace the active ones; fields left out stay as they are. */
@@ -35,12 +38,14 @@ export function applyFaults(active: ActiveFaults, faults: RcsHubFaults): ActiveF
       : active.errorRates,
     retryAfterSeconds: faults.retryAfterSeconds ?? active.retryAfterSeconds,
     offline: faults.offline ? new Set(faults.offline) : active.offline,
+    onlyOps: faults.onlyOps ? new Set(faults.onlyOps) : active.onlyOps,
   };
 }
 
 /** One roll over the cumulative rates, so {503: 0.5, 429: 0.5} fails every request. */
-export function pickInjectedStatus(active: ActiveFaults, random: () => number): number | null {
+export function pickInjectedStatus(active: ActiveFaults, random: () => number, op: string): number | null {
   if (active.errorRates.length === 0) return null;
+  if (active.onlyOps.size > 0 && !active.onlyOps.has(op)) return null;
   const roll = random();
   let cumulative = 0;
   for (const [status, rate] of active.errorRates) {

@@ -168,7 +168,7 @@ export class SandboxRcsHub {
 
   /** Clears faults, the request log and counters. Accepted messages stay, as on a real hub. */
   reset(): void {
-    this.inject({ latencyMs: 0, errorRates: {}, offline: [] });
+    this.inject({ latencyMs: 0, errorRates: {}, offline: [], onlyOps: [] });
     this.faults = noFaults();
     this.requests.length = 0;
     Object.assign(this.counters, zeroCounters());
@@ -200,7 +200,8 @@ export class SandboxRcsHub {
     });
     this.app.addHook('preHandler', async (request, reply) => {
       if (this.faults.latencyMs > 0) await sleep(this.faults.latencyMs);
-      const status = pickInjectedStatus(this.faults, this.options.random ?? Math.random);
+      const op = OPS[request.routeOptions.url ?? ''] ?? 'other';
+      const status = pickInjectedStatus(this.faults, this.options.random ?? Math.random, op);
       if (status === null) return;
       this.counters.injectedFaults++;
       this.injected.add(request);

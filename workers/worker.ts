@@ -1,10 +1,12 @@
+import { createHmac } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities } from '../activities';
 import type { DeliveryPolicy } from '../activities';
 import { ReceiptRouter } from '../channels/receipts/receipt-router';
-import { HubCapabilityProbe } from '../channels/rcs/capability-probe';
+import { CapabilityCache } from '../channels/rcs/capability-cache';
+import { CachedCapabilityProbe } from '../channels/rcs/cached-capability-probe';
 import { RbmHubClient } from '../channels/rcs/rbm-client';
 import { staticTokenProvider } from '../channels/rcs/token';
 import { receiptIdCandidates } from '../channels/sms/delivery-receipt';
@@ -14,9 +16,26 @@ import type { Env } from '../config';
 import type { Secrets } from '../config/secrets';
 import { AuditLog } from '../store/audit-log';
 import { migrate, openDatabase } from '../store/database';
+import { PostgresCapabilityStore } from '../store/capability-store';
 import { SmsSubmissions } from '../store/sms-submissions';
+import { regionFor } from '../client/regions';
 import { startReceiptsServer } from './receipts-server';
 import { temporalReceiptSink } from './temporal-sink';
+
+/** Its own key, derived, so capability rows cannot be joined to audit rows without the secret. */
+function capabilityHashKey(secrets: Secrets): string {
+  return createHmac('sha256', secrets.auditHashKey).update('capability-cache').digest('hex');
+}
+
+function parseRegionTtls(spec: string | undefined): Record<string, { freshTtlMs: number; maxAgeMs: number }> {
+  const ttls: Record<string, { freshTtlMs: number; maxAgeMs: number }> = {};
+  for (const entry of spec ? spec.split(',') : []) {
+    const [region = '', times = ''] = entry.split('=');
+    const [fresh, maxAge] = times.split('/').map(Number);
+    ttls[region] = { freshTtlMs: fresh ?? 0, maxAgeMs: maxAge ?? 0 };
+  }
+  return ttls;
+}
 
 export interface RunningWorker {
   /** Resolves when the worker has stopped. */
@@ -68,6 +87,17 @@ export async function startWorker(options: {
   });
   const smsSubmissions = new SmsSubmissions(db);
 
+  const capabilities = new CachedCapabilityProbe(
+    new CapabilityCache({
+      hub: rcsHub,
+      shared: new PostgresCapabilityStore(db, capabilityHashKey(options.secrets)),
+      ttls: { freshTtlMs: env.CAPABILITY_FRESH_TTL_MS, maxAgeMs: env.CAPABILITY_MAX_AGE_MS },
+      regionOf: (msisdn) => regionFor(msisdn) ?? undefined,
+      regionTtls: parseRegionTtls(env.CAPABILITY_REGION_TTLS),
+      logger: logger.child({ component: 'capability-cache' }),
+    }),
+  );
+
   const clientConnection = await Connection.connect({ address: options.temporalAddress });
   const client = new Client({
     connection: clientConnection,
@@ -101,7 +131,7 @@ export async function startWorker(options: {
     workflowsPath: require.resolve('../workflows'),
     activities: createActivities({
       policy: deliveryPolicyFrom(env),
-      capabilities: new HubCapabilityProbe(rcsHub),
+      capabilities,
       rcsHub,
       smsGateway,
       smsSubmissions,

@@ -17,6 +17,7 @@ import type {
   DeliveryOutcome,
   DeliveryRequest,
   FallbackReason,
+  RecipientCapability,
 } from '../domain/message';
 import type { AuditEntry } from '../store/audit-log';
 import type { DeliveryStep, LiveStatus, SmsReceiptSignal } from './definitions';
@@ -118,7 +119,19 @@ export async function deliverMessage(request: DeliveryRequest): Promise<Delivery
   });
 
   enter('probing');
-  const capability = await probeCapability({ messageId: request.messageId, to: request.to });
+  let capability: RecipientCapability | null = null;
+  try {
+    capability = await probeCapability({ messageId: request.messageId, to: request.to });
+  } catch (err) {
+    const failure = channelFailure(err);
+    await audit({
+      event: 'probe_failed',
+      channel: 'rcs',
+      result: 'failed',
+      errorCode: failure.code,
+      detail: {},
+    });
+  }
   timings.probeMs = Date.now() - startedAt;
   const plan = route(request, capability);
   await audit({
@@ -129,9 +142,9 @@ export async function deliverMessage(request: DeliveryRequest): Promise<Delivery
     detail: {
       plan: plan.steps.map((s) => s.channel).join('>'),
       reason: plan.reason,
-      rcs: capability.rcs,
-      e2ee: capability.e2ee,
-      capabilitySource: capability.source,
+      rcs: capability?.rcs ?? null,
+      e2ee: capability?.e2ee ?? null,
+      capabilitySource: capability?.source ?? null,
     },
   });
 

@@ -18,11 +18,14 @@ export interface RoutePlan {
  */
 export function route(
   request: Pick<DeliveryRequest, 'flow' | 'e2ee'>,
-  capability: Pick<RecipientCapability, 'rcs' | 'e2ee'>,
+  /** null when the capability could not be learnt (hub down, probe refused). */
+  capability: Pick<RecipientCapability, 'rcs' | 'e2ee'> | null,
 ): RoutePlan {
   if (request.e2ee === 'required') {
     return { steps: [], reason: 'e2ee_unavailable' };
   }
+  // Not knowing must never cost the message: SMS reaches every phone.
+  if (!capability) return { steps: [{ channel: 'sms' }], reason: 'capability_unavailable' };
   if (request.flow === 'critical') {
     // Recipe B: SMS is authoritative for OTPs and legal notices.
     return { steps: [{ channel: 'sms' }], reason: 'policy_sms_only' };
