@@ -1,8 +1,10 @@
 import type { RecipientCapability } from '../domain/message';
+import type { RcsPreference, RolloutConfig } from '../domain/rollout';
 import type { RcsHub } from '../channels/rcs/types';
 import type { SmsGateway } from '../channels/sms/types';
 import type { AuditContext, AuditEntry } from '../store/audit-log';
 import type { SmsSubmissionRecord } from '../store/sms-submissions';
+import type { FallbackSample, GuardState } from '../store/rollout/guard-store';
 
 /** Durations and caps the workflow obeys; read from config by the worker. */
 export interface DeliveryPolicy {
@@ -20,12 +22,27 @@ export interface CapabilityProbe {
 }
 
 export interface AuditSink {
-  append(context: AuditContext, entries: AuditEntry[]): Promise<void>;
+  append(context: AuditContext, entries: AuditEntry[]): Promise<unknown>;
 }
 
 export interface SmsSubmissionIndex {
   record(records: SmsSubmissionRecord[]): Promise<void>;
   forMessage(messageId: string): Promise<SmsSubmissionRecord[]>;
+}
+
+export interface RolloutSource {
+  current(region: string): Promise<RolloutConfig>;
+  rollback(region: string, note?: string): Promise<RolloutConfig>;
+}
+
+export interface PreferenceSource {
+  get(e164: string): Promise<RcsPreference | null>;
+}
+
+export interface GuardSource {
+  get(region: string): Promise<GuardState | null>;
+  set(state: Omit<GuardState, 'changedAt'>): Promise<void>;
+  measure(region: string, windowMs: number): Promise<FallbackSample>;
 }
 
 /** Everything the activities touch, injected so each can be swapped for a real peer in tests. */
@@ -36,4 +53,9 @@ export interface ActivityDeps {
   smsGateway: SmsGateway;
   smsSubmissions: SmsSubmissionIndex;
   audit: AuditSink;
+  rollout: RolloutSource;
+  preferences: PreferenceSource;
+  guard: GuardSource;
+  /** Key of the hash that places a recipient in the cohort order. */
+  cohortKey: string;
 }

@@ -1,5 +1,10 @@
 import type { RecipientCapability } from '../domain/message';
+import type { RoutingContext } from '../domain/rollout';
+import type { FallbackSample } from '../store/rollout/guard-store';
+import { cohortBucket } from '../store/rollout/cohort';
 import type { RevokeResult } from '../channels/rcs/types';
+import { normaliseSmscId } from '../channels/sms/delivery-receipt';
+import type { SmsPartRef } from '../channels/sms/types';
 import type { AuditContext, AuditEntry } from '../store/audit-log';
 import type { ActivityDeps, DeliveryPolicy } from './deps';
 import { mappingFailures } from './failures';
@@ -23,6 +28,20 @@ export interface SmsSendInput extends RecipientRef {
 export interface SmsSent {
   /** One SMSC message id per part, in part order. */
   smscMessageIds: string[];
+}
+
+export interface RoutingInput {
+  to: string;
+  region: string;
+}
+
+export interface GuardDecision {
+  region: string;
+  throttled: boolean;
+  reason: string | null;
+  fallbackRate: number | null;
+  sampleSize: number;
+  rollback: boolean;
 }
 
 export interface AuditInput {
@@ -50,33 +69,85 @@ export function createActivities(deps: ActivityDeps) {
     },
 
     /**
-     * Submits once per message: a retry after a crash that happened after the submissions were
-     * recorded returns them instead of sending again. The window between the SMSC's answer and
-     * the record is the one place a duplicate can still happen (README, "Duplicate SMS").
+     * Submits each part at most once when it can: every part's intent ('submitting') is stored
+     * before its submit_sm and its SMSC id ('accepted') as soon as the SMSC answers, before this
+     * returns. A retry skips accepted parts and resubmits the rest; a part left 'submitting' (a
+     * crash between submit_sm and the record of its answer) is the one place a duplicate can
+     * happen (README, "Duplicate SMS").
      */
     async sendSms(input: SmsSendInput): Promise<SmsSent> {
       const earlier = await deps.smsSubmissions.forMessage(input.messageId);
-      if (earlier.length > 0 && earlier.length === earlier[0]?.parts) {
-        return { smscMessageIds: earlier.map((r) => r.smscMessageId) };
+      const accepted = new Map<number, string>();
+      const earlierParts = earlier.find((r) => r.state !== 'submitting')?.parts ?? 0;
+      for (const r of earlier) {
+        if (r.state !== 'submitting' && r.parts === earlierParts) accepted.set(r.part, r.smscMessageId);
       }
+      if (earlierParts > 0 && accepted.size === earlierParts) {
+        return { smscMessageIds: [...accepted.entries()].sort(([a], [b]) => a - b).map(([, id]) => id) };
+      }
+      const part = (ref: SmsPartRef) => ({
+        ...ref,
+        messageId: input.messageId,
+        workflowId: input.workflowId,
+      });
+      // What the workflow gets must be what receipts are routed under: the stored spelling.
+      const ids = new Map(accepted);
       const result = await mappingFailures(() =>
-        deps.smsGateway.submit({ messageId: input.messageId, to: input.to, text: input.text }),
+        deps.smsGateway.submit(
+          { messageId: input.messageId, to: input.to, text: input.text },
+          {
+            alreadyAccepted: earlierParts > 0 ? { parts: earlierParts, smscMessageIds: accepted } : undefined,
+            onPartSubmitting: (ref) =>
+              deps.smsSubmissions.record([{ ...part(ref), state: 'submitting', smscMessageId: null }]),
+            onPartAccepted: async (ref, smscMessageId) => {
+              await deps.smsSubmissions.record([{ ...part(ref), state: 'accepted', smscMessageId }]);
+              ids.set(ref.part, normaliseSmscId(smscMessageId));
+            },
+          },
+        ),
       );
-      const parts = result.smscMessageIds.length;
-      await deps.smsSubmissions.record(
-        result.smscMessageIds.map((smscMessageId, i) => ({
-          smscMessageId,
-          messageId: input.messageId,
-          workflowId: input.workflowId,
-          part: i + 1,
-          parts,
-        })),
-      );
-      return { smscMessageIds: result.smscMessageIds };
+      return { smscMessageIds: result.smscMessageIds.map((id, i) => ids.get(i + 1) ?? id) };
     },
 
     async recordAudit(input: AuditInput): Promise<void> {
       await deps.audit.append(input.context, input.entries);
+    },
+
+    async getRoutingContext(input: RoutingInput): Promise<RoutingContext> {
+      const [config, preference, guard] = await Promise.all([
+        deps.rollout.current(input.region),
+        deps.preferences.get(input.to),
+        deps.guard.get(input.region),
+      ]);
+      return {
+        config,
+        cohortBucket: cohortBucket(deps.cohortKey, input.to),
+        preference,
+        guardThrottled: guard?.throttled ?? false,
+      };
+    },
+
+    async measureFallback(input: { region: string; windowMs: number }): Promise<FallbackSample> {
+      return deps.guard.measure(input.region, input.windowMs);
+    },
+
+    /** Stores the guard's decision; on a trip it may also roll the region back to its last good config. */
+    async recordGuardDecision(decision: GuardDecision): Promise<{ rolledBackTo: number | null }> {
+      await deps.guard.set({
+        region: decision.region,
+        throttled: decision.throttled,
+        reason: decision.reason,
+        fallbackRate: decision.fallbackRate,
+        sampleSize: decision.sampleSize,
+      });
+      if (!decision.rollback) return { rolledBackTo: null };
+      try {
+        const restored = await deps.rollout.rollback(decision.region, 'guard rollback');
+        return { rolledBackTo: restored.version };
+      } catch (err) {
+        if (err instanceof Error && err.name === 'NoGoodVersionError') return { rolledBackTo: null };
+        throw err;
+      }
     },
   };
 }

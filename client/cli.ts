@@ -6,6 +6,15 @@ import { outcomeJson, outcomeText } from './format';
 import { UnknownMessageError } from './switchboard-client';
 import type { SwitchboardClient } from './switchboard-client';
 import { ValidationError } from './validation';
+import { registerRolloutCommands } from './rollout-commands';
+import type { RolloutDeps } from './rollout-commands';
+import { databaseUrlFor } from './database-url';
+import { loadConfig } from '../config';
+import { dataDir } from '../config/paths';
+import { deriveKey, resolveSecrets } from '../config/secrets';
+import { migrate, openDatabase } from '../store/database';
+import { RecipientPreferences } from '../store/rollout/recipient-preferences';
+import { NoGoodVersionError, RolloutStore } from '../store/rollout/rollout-store';
 
 const EXIT_FAILED_DELIVERY = 1;
 const EXIT_BAD_INPUT = 2;
@@ -16,6 +25,21 @@ async function withClient(run: (client: SwitchboardClient) => Promise<void>): Pr
     await run(client);
   } finally {
     await client.close();
+  }
+}
+
+async function withRolloutDeps(run: (deps: RolloutDeps) => Promise<void>): Promise<void> {
+  const env = loadConfig();
+  const secrets = resolveSecrets({ ...env, DATA_DIR: dataDir(env) });
+  const db = openDatabase(databaseUrlFor(env), 2);
+  try {
+    await migrate(db);
+    await run({
+      rollout: new RolloutStore(db, env.ROLLOUT_DEFAULT_PHASE),
+      preferences: new RecipientPreferences(db, deriveKey(secrets, 'preferences')),
+    });
+  } finally {
+    await db.end();
   }
 }
 
@@ -38,6 +62,7 @@ export function buildCli(): Command {
         .default('preferred'),
     )
     .option('--idempotency-key <key>', 'the same key always means the same message')
+    .option('--rcs-copy', 'critical flow: also send a supplementary RCS copy')
     .option('--wait', 'wait for the outcome and print it')
     .option('--json', 'one JSON object on stdout')
     .action(
@@ -86,6 +111,7 @@ export function buildCli(): Command {
       });
     });
 
+  registerRolloutCommands(program, withRolloutDeps);
   return program;
 }
 
@@ -93,7 +119,7 @@ export async function main(argv: string[]): Promise<void> {
   try {
     await buildCli().parseAsync(argv);
   } catch (err) {
-    if (err instanceof ValidationError || err instanceof ConfigError) {
+    if (err instanceof ValidationError || err instanceof ConfigError || err instanceof NoGoodVersionError) {
       process.stderr.write(`switchboard: ${err.message}\n`);
       process.exitCode = EXIT_BAD_INPUT;
       return;

@@ -13,6 +13,10 @@ export function outcomeJson(outcome: DeliveryOutcome | MessageStatus): Record<st
     fallbackReason: outcome.fallbackReason,
     shortlink: outcome.shortlink,
     timings: outcome.timings,
+    flow: outcome.flow,
+    configVersion: outcome.configVersion,
+    authoritative: outcome.authoritative,
+    pilot: outcome.pilot,
   };
 }
 
@@ -23,6 +27,12 @@ export function outcomeText(outcome: DeliveryOutcome | MessageStatus): string {
     `channel   ${outcome.channel ?? '-'}${outcome.e2ee ? ' (end-to-end encrypted)' : ''}`,
   ];
   if (outcome.fallbackReason) lines.push(`fallback  ${outcome.fallbackReason}`);
+  if (outcome.pilot) {
+    const p = outcome.pilot;
+    lines.push(
+      `pilot     winner ${p.winner ?? '-'}; rcs ${p.rcsLatencyMs ?? '-'} ms, sms ${p.smsLatencyMs ?? '-'} ms; other copy ${p.loser ?? '-'}`,
+    );
+  }
   for (const a of outcome.attempts) {
     lines.push(
       `attempt   ${a.at}  ${a.channel.padEnd(3)}  ${a.result}${a.errorCode ? `  ${a.errorCode}` : ''}`,

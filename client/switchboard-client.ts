@@ -74,6 +74,7 @@ export class SwitchboardClient {
       tenant: valid.tenant,
       region: valid.region,
       submittedAt: new Date().toISOString(),
+      ...(valid.rcsCopy ? { rcsCopy: true } : {}),
     };
     try {
       await this.client.workflow.start('deliverMessage', {
@@ -151,5 +152,9 @@ function pendingView(
     fallbackReason: null,
     shortlink: false,
     timings: { totalMs: 0, probeMs: 0, rcsMs: null, smsMs: null },
+    flow: 'standard',
+    configVersion: 0,
+    authoritative: null,
+    pilot: null,
   };
 }

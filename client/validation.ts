@@ -24,6 +24,8 @@ export interface SendInput {
   e2ee?: string;
   idempotencyKey?: string;
   tenant?: string;
+  /** Critical flow: also send a supplementary RCS copy. */
+  rcsCopy?: boolean;
 }
 
 export interface ValidSend {
@@ -34,6 +36,7 @@ export interface ValidSend {
   region: string;
   tenant: string;
   idempotencyKey: string | null;
+  rcsCopy: boolean;
 }
 
 /** Refuses bad input before any workflow starts; messages name the field, never echo the number. */
@@ -60,8 +63,6 @@ export function validateSend(input: SendInput): ValidSend {
   const flow = input.flow ?? 'standard';
   if (!(FLOWS as readonly string[]).includes(flow))
     throw new ValidationError('flow', `one of ${FLOWS.join(', ')}`);
-  if (flow === 'pilot')
-    throw new ValidationError('flow', 'standard or critical: pilot dual delivery is not available yet');
   const e2ee = input.e2ee ?? 'preferred';
   if (!(E2EE_POLICIES as readonly string[]).includes(e2ee)) {
     throw new ValidationError('e2ee', `one of ${E2EE_POLICIES.join(', ')}`);
@@ -73,5 +74,15 @@ export function validateSend(input: SendInput): ValidSend {
   const tenant = input.tenant ?? 'default';
   if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(tenant))
     throw new ValidationError('tenant', 'lowercase letters, digits and dashes');
-  return { to, text, flow: flow as Flow, e2ee: e2ee as E2eePolicy, region, tenant, idempotencyKey: key };
+  if (input.rcsCopy && flow !== 'critical') throw new ValidationError('rcsCopy', 'only with flow critical');
+  return {
+    to,
+    text,
+    flow: flow as Flow,
+    e2ee: e2ee as E2eePolicy,
+    region,
+    tenant,
+    idempotencyKey: key,
+    rcsCopy: !!input.rcsCopy,
+  };
 }

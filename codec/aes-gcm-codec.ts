@@ -33,7 +33,7 @@ export class AesGcmPayloadCodec implements PayloadCodec {
 
   encode(payloads: Payload[]): Promise<Payload[]> {
     const key = this.keys.get(this.activeKeyId) as Buffer;
-    return Promise.resolve(
+    return this.settle(() =>
       payloads.map((payload) => {
         const iv = randomBytes(IV_BYTES);
         const cipher = createCipheriv('aes-256-gcm', key, iv);
@@ -48,7 +48,7 @@ export class AesGcmPayloadCodec implements PayloadCodec {
   }
 
   decode(payloads: Payload[]): Promise<Payload[]> {
-    return Promise.resolve(
+    return this.settle(() =>
       payloads.map((payload) => {
         const encoding = payload.metadata?.encoding;
         if (!encoding || Buffer.from(encoding).toString() !== ENCODING) return payload;
@@ -66,6 +66,15 @@ export class AesGcmPayloadCodec implements PayloadCodec {
         return temporal.api.common.v1.Payload.decode(plain);
       }),
     );
+  }
+
+  /** Runs synchronous work so that its errors reject the promise instead of throwing. */
+  private settle<T>(work: () => T): Promise<T> {
+    try {
+      return Promise.resolve(work());
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
   }
 }
 

@@ -1,4 +1,4 @@
-import type { DataConverter } from '@temporalio/common';
+import type { DataConverter, PayloadCodec } from '@temporalio/common';
 import { AesGcmPayloadCodec, parseCodecKeys } from './aes-gcm-codec';
 
 export interface CodecSettings {
@@ -13,4 +13,10 @@ export function createDataConverter(settings: CodecSettings): DataConverter {
     // Failure messages and stack traces travel as encoded payloads too.
     failureConverterPath: require.resolve('./failure-converter'),
   };
+}
+
+export function codecOf(converter: DataConverter): PayloadCodec {
+  const codec = converter.payloadCodecs?.[0];
+  if (!codec) throw new Error('the data converter has no payload codec');
+  return codec;
 }

@@ -33,6 +33,9 @@ export const envSchema = z.object({
     .optional(),
   CODEC_ACTIVE_KEY: z.string().min(1).optional(),
   AUDIT_HASH_KEY: z.string().min(16).optional(),
+  CODEC_SERVER_HOST: z.string().min(1).default('127.0.0.1'),
+  CODEC_SERVER_PORT: port.default(8092),
+  CODEC_SERVER_TOKEN: z.string().min(16).optional(),
 
   SMPP_HOST: z.string().min(1).default('127.0.0.1'),
   SMPP_PORT: port.default(2775),
@@ -40,6 +43,12 @@ export const envSchema = z.object({
   SMPP_PASSWORD: z.string().max(8).default('sandbox'),
   SMPP_SOURCE_ADDR: z.string().min(1).max(20).default('Switchboard'),
   SMPP_WINDOW: z.coerce.number().int().min(1).max(1000).default(10),
+  SMPP_SYSTEM_TYPE: z.string().max(12).default(''),
+  SMPP_BIND_MODE: z.enum(['transceiver', 'separate']).default('transceiver'),
+  SMPP_RATE_PER_SECOND: z.coerce.number().min(0).default(0),
+  SMPP_GSM_DATA_CODING: z.coerce.number().int().min(0).max(255).default(0),
+  SMPP_LONG_MESSAGES: z.enum(['udh', 'payload']).default('udh'),
+  SMPP_SUBMIT_TIMEOUT_MS: ms.default(10_000),
 
   RCS_HUB_URL: z.url().default('http://127.0.0.1:8090'),
   RCS_AGENT_ID: z.string().min(1).default('switchboard-sandbox-agent'),
@@ -63,6 +72,17 @@ export const envSchema = z.object({
   SANDBOX_HOST: z.string().min(1).default('127.0.0.1'),
   SANDBOX_WEBHOOK_URL: z.url().optional(),
   SANDBOX_RECEIPT_DELAY_MS: z.coerce.number().int().min(0).default(50),
+
+  ROLLOUT_DEFAULT_PHASE: z.enum(['sms-only', 'pilot', 'rcs-first', 'rcs-default']).default('rcs-default'),
+  GUARD_REGIONS: z
+    .string()
+    .regex(/^([a-z0-9-]+(,[a-z0-9-]+)*)?$/, 'comma-separated regions')
+    .default('us,eu'),
+  GUARD_THRESHOLD: z.coerce.number().gt(0).lt(1).default(0.05),
+  GUARD_MIN_SAMPLE: z.coerce.number().int().min(1).default(20),
+  GUARD_WINDOW_MS: ms.default(300_000),
+  GUARD_CHECK_MS: ms.default(15_000),
+  GUARD_ROLLBACK: bool.default(false),
 
   RCS_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(5).default(2),
   RCS_RETRY_BACKOFF_MS: ms.default(1000),

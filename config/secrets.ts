@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Env } from './schema';
@@ -45,4 +45,15 @@ export function resolveSecrets(env: Env): Secrets {
       env.CODEC_ACTIVE_KEY ?? (env.CODEC_KEYS ? (env.CODEC_KEYS.split(':')[0] ?? '') : stored.codecActiveKey),
     auditHashKey: env.AUDIT_HASH_KEY ?? stored.auditHashKey,
   };
+}
+
+/**
+ * Keys for the other keyed hashes (capability cache, cohorts, preferences), derived from the
+ * audit key so there is one secret to manage, yet no two tables share hash values.
+ */
+export function deriveKey(
+  secrets: Secrets,
+  purpose: 'capability-cache' | 'cohort' | 'preferences' | 'codec-server',
+): string {
+  return createHmac('sha256', secrets.auditHashKey).update(purpose).digest('hex');
 }

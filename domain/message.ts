@@ -23,6 +23,8 @@ export interface DeliveryRequest {
   /** Region derived from the number by the client; routing never sends outside it. */
   region: string;
   submittedAt: string; // ISO-8601, set by the client
+  /** Critical flow only: also send an RCS copy after the authoritative SMS. */
+  rcsCopy?: boolean;
 }
 
 export interface RecipientCapability {
@@ -40,6 +42,8 @@ export interface AttemptRecord {
   result: AttemptResult;
   errorCode: string | null;
   at: string; // ISO-8601 workflow time
+  /** A supplementary copy (critical flow): never the authoritative delivery. */
+  supplementary?: boolean;
 }
 
 export type FallbackReason =
@@ -49,6 +53,11 @@ export type FallbackReason =
   | 'rcs_retries_exhausted'
   | 'rcs_receipt_timeout'
   | 'policy_sms_only'
+  | 'critical_sms_first'
+  | 'kill_switch'
+  | 'guard_throttled'
+  | 'opted_out'
+  | 'not_in_cohort'
   | 'e2ee_unavailable';
 
 export interface DeliveryTimings {
@@ -58,6 +67,16 @@ export interface DeliveryTimings {
   /** Per channel, first send to its receipt. */
   rcsMs: number | null;
   smsMs: number | null;
+}
+
+/** Dual delivery (pilot): which channel won and what became of the other. */
+export interface PilotReport {
+  winner: 'rcs' | 'sms' | null;
+  rcsLatencyMs: number | null;
+  smsLatencyMs: number | null;
+  /** The loser: revoked in time, delivered as well (the user got two copies), or never delivered. */
+  loser: 'revoked' | 'duplicate' | 'not-delivered' | null;
+  duplicate: boolean;
 }
 
 export interface DeliveryOutcome {
@@ -70,6 +89,13 @@ export interface DeliveryOutcome {
   fallbackReason: FallbackReason | null;
   shortlink: boolean;
   timings: DeliveryTimings;
+  /** The flow that actually ran (a standard message in a pilot cohort runs as pilot). */
+  flow: Flow;
+  /** The rollout config version that made the routing decision (0 = built-in default). */
+  configVersion: number;
+  /** The channel whose delivery counts (critical: always SMS). */
+  authoritative: ChannelName | null;
+  pilot: PilotReport | null;
 }
 
 export function workflowIdFor(messageId: string): string {

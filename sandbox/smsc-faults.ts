@@ -8,6 +8,11 @@ export interface SmscFaults {
   queueFullNext: number;
   /** The next N submit_sm are never answered (the client's response timeout fires). */
   silentNext: number;
+  /** The next N submit_sm are refused with `errorStatus` (a transient ESME_RSYSERR by default). */
+  errorNext: number;
+  errorStatus: number;
+  /** Each submit_sm is answered this much later (outstanding submits pile up at the SMSC). */
+  responseDelayMs: number;
   /**
    * After N more accepted submit_sm, the SMSC answers the Nth and closes that connection; PDUs
    * the client had already pipelined behind it are dropped unprocessed (an SMSC crash before
@@ -34,6 +39,9 @@ export const NO_FAULTS: Readonly<SmscFaults> = {
   throttleNext: 0,
   queueFullNext: 0,
   silentNext: 0,
+  errorNext: 0,
+  errorStatus: 0x08,
+  responseDelayMs: 0,
   dropAfterSubmits: null,
   ignoreEnquireLink: false,
   receiptDelayMs: 0,
@@ -44,13 +52,17 @@ export const NO_FAULTS: Readonly<SmscFaults> = {
   receiptIdWithoutNul: false,
 };
 
-export type SubmitFault = 'throttle' | 'queue-full' | 'silent' | null;
+export type SubmitFault = 'throttle' | 'queue-full' | 'silent' | 'error' | null;
 
 /** Counts the "next N" faults down as submits arrive. */
 export function takeSubmitFault(f: SmscFaults): SubmitFault {
   if (f.silentNext > 0) {
     f.silentNext--;
     return 'silent';
+  }
+  if (f.errorNext > 0) {
+    f.errorNext--;
+    return 'error';
   }
   if (f.throttleNext > 0) {
     f.throttleNext--;

@@ -61,7 +61,11 @@ export interface SmscStats {
   submits: number;
   throttled: number;
   queueFull: number;
+  /** submit_sm refused by the errorNext fault. */
+  errors: number;
   drops: number;
+  /** Most submit_sm received and not yet answered at any one time (see responseDelayMs). */
+  maxUnanswered: number;
   receiptsSent: number;
   receiptsAcked: number;
 }
@@ -93,7 +97,9 @@ export class SandboxSmsc extends EventEmitter {
     submits: 0,
     throttled: 0,
     queueFull: 0,
+    errors: 0,
     drops: 0,
+    maxUnanswered: 0,
     receiptsSent: 0,
     receiptsAcked: 0,
   };
@@ -104,6 +110,7 @@ export class SandboxSmsc extends EventEmitter {
   private readonly reassembler = new Reassembler<SmscSubmit>();
   private readonly log: Logger;
   private server: Server | null = null;
+  private unanswered = 0;
   // Time-based start keeps ids unique across sandbox restarts against the same database.
   private nextId = Date.now() * 1000;
 
@@ -172,6 +179,26 @@ export class SandboxSmsc extends EventEmitter {
             const sent = c.session.send(new smpp.PDU('enquire_link', {}), (resp) => {
               clearTimeout(timer);
               resolve(resp.command === 'enquire_link_resp' && resp.command_status === 0);
+            });
+            if (!sent) resolve(false);
+          }),
+      ),
+    );
+    return answers.filter(Boolean).length;
+  }
+
+  /** Sends unbind to every bound client (an SMSC going down for maintenance); resolves with how many answered. */
+  async unbindAll(timeoutMs = 1000): Promise<number> {
+    const bound = [...this.clients].filter((c) => c.mode && !c.dead);
+    const answers = await Promise.all(
+      bound.map(
+        (c) =>
+          new Promise<boolean>((resolve) => {
+            const timer = setTimeout(() => resolve(false), timeoutMs);
+            c.mode = null;
+            const sent = c.session.send(new smpp.PDU('unbind', {}), (resp) => {
+              clearTimeout(timer);
+              resolve(resp.command === 'unbind_resp' && resp.command_status === 0);
             });
             if (!sent) resolve(false);
           }),
@@ -250,14 +277,36 @@ export class SandboxSmsc extends EventEmitter {
   }
 
   private onSubmit(client: Client, pdu: PDU): void {
+    const delayMs = this.faults.responseDelayMs;
+    this.unanswered++;
+    this.stats.maxUnanswered = Math.max(this.stats.maxUnanswered, this.unanswered);
+    let answered = false;
     const reply = (params: Record<string, unknown>, after?: () => void): void => {
-      client.session.send(pdu.response(params), after);
+      if (answered) return;
+      answered = true;
+      const send = (): void => {
+        this.unanswered--;
+        client.session.send(pdu.response(params), after);
+      };
+      if (delayMs <= 0) return send();
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        send();
+      }, delayMs);
+      this.timers.add(timer);
     };
     if (!client.mode || client.mode === 'receiver' || !client.systemId) {
       return reply({ command_status: STATUS.INVBNDSTS });
     }
     const fault = takeSubmitFault(this.faults);
-    if (fault === 'silent') return;
+    if (fault === 'silent') {
+      this.unanswered--;
+      return;
+    }
+    if (fault === 'error') {
+      this.stats.errors++;
+      return reply({ command_status: this.faults.errorStatus });
+    }
     if (fault === 'throttle') {
       this.stats.throttled++;
       return reply({ command_status: THROTTLED });

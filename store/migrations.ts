@@ -1,6 +1,9 @@
 // Schema changes, applied in order, once each, under an advisory lock so that several workers
 // starting together do not race. Append new entries; never edit an applied one.
 
+import { auditChainMigration } from './audit-schema';
+import { rolloutMigration } from './rollout/migration';
+
 export interface Migration {
   id: number;
   name: string;
@@ -73,4 +76,56 @@ export const MIGRATIONS: Migration[] = [
       );
     `,
   },
+  auditChainMigration,
+  {
+    id: 6,
+    name: 'e2ee key packages',
+    sql: `
+      -- MLS KeyPackages per device of a number (e2ee/key-directory.ts). The number is stored only
+      -- as HMAC-SHA256 under the directory's key. One-time packages are deleted as they are
+      -- claimed; each device has at most one last-resort package, handed out but never deleted.
+      CREATE TABLE e2ee_key_packages (
+        id              bigserial   PRIMARY KEY,
+        msisdn_hash     text        NOT NULL,
+        device_id       text        NOT NULL,
+        key_package     bytea       NOT NULL,
+        key_package_ref text        NOT NULL UNIQUE,
+        last_resort     boolean     NOT NULL DEFAULT false,
+        published_at    timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE INDEX e2ee_key_packages_one_time ON e2ee_key_packages (msisdn_hash, device_id, id)
+        WHERE NOT last_resort;
+      CREATE UNIQUE INDEX e2ee_key_packages_last_resort ON e2ee_key_packages (msisdn_hash, device_id)
+        WHERE last_resort;
+    `,
+  },
+  {
+    id: 7,
+    name: 'sms part intents',
+    sql: `
+      -- One row per part of an SMS: 'submitting' is written before its submit_sm goes out,
+      -- 'accepted' (with the SMSC id, also indexed in sms_submissions) before the activity returns.
+      -- A retried activity submits only the parts that are not accepted.
+      CREATE TABLE sms_parts (
+        message_id      text        NOT NULL,
+        part            integer     NOT NULL CHECK (part >= 1),
+        parts           integer     NOT NULL CHECK (parts >= part),
+        workflow_id     text        NOT NULL,
+        state           text        NOT NULL CHECK (state IN ('submitting', 'accepted')),
+        smsc_message_id text,
+        submits         integer     NOT NULL DEFAULT 1,
+        updated_at      timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (message_id, part),
+        CHECK ((state = 'accepted') = (smsc_message_id IS NOT NULL))
+      );
+      -- Messages recorded before: every row there was accepted (one id per part unless a retry
+      -- resent the whole message; then the latest is the one its workflow waits for).
+      INSERT INTO sms_parts (message_id, part, parts, workflow_id, state, smsc_message_id, updated_at)
+      SELECT DISTINCT ON (message_id, part)
+             message_id, part, parts, workflow_id, 'accepted', smsc_message_id, submitted_at
+      FROM sms_submissions
+      ORDER BY message_id, part, submitted_at DESC;
+    `,
+  },
+  rolloutMigration,
 ];

@@ -35,10 +35,14 @@ describe('switchboard CLI', function () {
     const outcome = JSON.parse(stdout) as Record<string, unknown>;
     assert.deepEqual(Object.keys(outcome).sort(), [
       'attempts',
+      'authoritative',
       'channel',
+      'configVersion',
       'e2ee',
       'fallbackReason',
+      'flow',
       'messageId',
+      'pilot',
       'shortlink',
       'status',
       'timings',

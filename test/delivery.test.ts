@@ -101,6 +101,7 @@ describe('deliverMessage over the sandbox carriers', function () {
     const sent = await switchboard.send({ to: '+15550100004', text: 'code 123456', flow: 'critical' });
     const outcome = await switchboard.waitForOutcome(sent.messageId);
     assert.equal(outcome.channel, 'sms');
-    assert.equal(outcome.fallbackReason, 'policy_sms_only');
+    assert.equal(outcome.fallbackReason, 'critical_sms_first');
+    assert.equal(outcome.authoritative, 'sms');
   });
 });

@@ -15,12 +15,25 @@ describe('replay of saved histories', function () {
   const files = readdirSync(DIR).filter((f) => f.endsWith('.json'));
 
   it('has a saved history for every path of the spine', () => {
-    assert.ok(files.length >= 6, `expected ≥6 histories in test/histories, found ${files.length}`);
+    assert.ok(files.length >= 13, `expected ≥13 histories in test/histories, found ${files.length}`);
+    for (const path of [
+      'critical-sms-first-with-rcs-copy',
+      'pilot-both-delivered',
+      'pilot-rcs-offline-sms-wins',
+    ]) {
+      assert.ok(files.includes(`${path}.json`), `a saved history of ${path}`);
+    }
   });
 
   it('replays every saved history without nondeterminism', async () => {
+    const ids = new Map(
+      readFileSync(join(DIR, 'workflow-ids.txt'), 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => line.split(' ') as [string, string]),
+    );
     const histories = files.map((f) => ({
-      workflowId: f.replace(/\.json$/, ''),
+      workflowId: ids.get(f) ?? f.replace(/\.json$/, ''),
       history: historyFromJSON(JSON.parse(readFileSync(join(DIR, f), 'utf8'))),
     }));
     const results = Worker.runReplayHistories(

@@ -3,7 +3,9 @@
 import { join } from 'node:path';
 import { loadConfig } from '../config';
 import { dataDir } from '../config/paths';
-import { resolveSecrets } from '../config/secrets';
+import { deriveKey, resolveSecrets } from '../config/secrets';
+import { codecOf, createDataConverter } from '../codec/data-converter';
+import { startCodecServer } from './codec-server';
 import { createLogger } from './logger';
 import { providePostgres } from './postgres';
 import { startSandboxCarriers } from './sandbox-carriers';
@@ -12,6 +14,7 @@ import { startDevServer } from './temporal-server';
 import type { DevServer } from './temporal-server';
 import { RBM_WEBHOOK_PATH } from './receipts-server';
 import { installTemporalRuntime } from './temporal-runtime';
+import { ensureGuards } from './guards';
 import { startWorker } from './worker';
 
 async function main(): Promise<void> {
@@ -38,6 +41,20 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stopAll(0));
 
   try {
+    const codecServer = await startCodecServer({
+      codec: codecOf(
+        createDataConverter({ codecKeys: secrets.codecKeys, activeKeyId: secrets.codecActiveKey }),
+      ),
+      token: env.CODEC_SERVER_TOKEN ?? deriveKey(secrets, 'codec-server'),
+      host: env.CODEC_SERVER_HOST,
+      port: env.CODEC_SERVER_PORT,
+      allowedOrigins: [
+        `http://127.0.0.1:${env.TEMPORAL_UI_PORT}`,
+        `http://localhost:${env.TEMPORAL_UI_PORT}`,
+      ],
+    });
+    stops.push(() => codecServer.server.close());
+
     let temporalAddress = env.TEMPORAL_ADDRESS;
     let server: DevServer | null = null;
     if (!temporalAddress) {
@@ -48,6 +65,7 @@ async function main(): Promise<void> {
         uiPort: env.TEMPORAL_UI_PORT,
         namespace: env.TEMPORAL_NAMESPACE,
         logger,
+        extraArgs: ['--ui-codec-endpoint', codecServer.uiEndpoint],
       });
       stops.push(() => (server as DevServer).stop());
       temporalAddress = server.address;
@@ -74,6 +92,8 @@ async function main(): Promise<void> {
 
     const worker = await startWorker({ env, secrets, temporalAddress, databaseUrl: pg.url, logger });
     stops.push(() => worker.shutdown());
+    const guarded = await ensureGuards(worker.client, env);
+    if (guarded.length) logger.info({ regions: guarded }, 'rollout guards running');
     void worker.done.catch((err: unknown) => {
       logger.error({ err }, 'worker stopped with an error');
       void stopAll(1);

@@ -5,6 +5,7 @@ import { dataDir } from '../config/paths';
 import { resolveSecrets } from '../config/secrets';
 import { createLogger } from './logger';
 import { installTemporalRuntime } from './temporal-runtime';
+import { ensureGuards } from './guards';
 import { startWorker } from './worker';
 
 async function main(): Promise<void> {
@@ -21,6 +22,7 @@ async function main(): Promise<void> {
     databaseUrl: env.DATABASE_URL,
     logger,
   });
+  await ensureGuards(worker.client, env);
   const stop = () => void worker.shutdown();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

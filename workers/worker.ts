@@ -1,4 +1,3 @@
-import { createHmac } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
@@ -13,7 +12,11 @@ import { receiptIdCandidates } from '../channels/sms/delivery-receipt';
 import { SmppGateway } from '../channels/sms/smpp-gateway';
 import { createDataConverter } from '../codec/data-converter';
 import type { Env } from '../config';
+import { deriveKey } from '../config/secrets';
 import type { Secrets } from '../config/secrets';
+import { GuardStore } from '../store/rollout/guard-store';
+import { RecipientPreferences } from '../store/rollout/recipient-preferences';
+import { RolloutStore } from '../store/rollout/rollout-store';
 import { AuditLog } from '../store/audit-log';
 import { migrate, openDatabase } from '../store/database';
 import { PostgresCapabilityStore } from '../store/capability-store';
@@ -21,11 +24,6 @@ import { SmsSubmissions } from '../store/sms-submissions';
 import { regionFor } from '../client/regions';
 import { startReceiptsServer } from './receipts-server';
 import { temporalReceiptSink } from './temporal-sink';
-
-/** Its own key, derived, so capability rows cannot be joined to audit rows without the secret. */
-function capabilityHashKey(secrets: Secrets): string {
-  return createHmac('sha256', secrets.auditHashKey).update('capability-cache').digest('hex');
-}
 
 function parseRegionTtls(spec: string | undefined): Record<string, { freshTtlMs: number; maxAgeMs: number }> {
   const ttls: Record<string, { freshTtlMs: number; maxAgeMs: number }> = {};
@@ -40,6 +38,8 @@ function parseRegionTtls(spec: string | undefined): Record<string, { freshTtlMs:
 export interface RunningWorker {
   /** Resolves when the worker has stopped. */
   done: Promise<void>;
+  /** A client with the worker's data converter (guards, admin). */
+  client: Client;
   receiptsUrl: string;
   shutdown(): Promise<void>;
 }
@@ -83,6 +83,12 @@ export async function startWorker(options: {
     password: env.SMPP_PASSWORD,
     sourceAddr: env.SMPP_SOURCE_ADDR,
     windowSize: env.SMPP_WINDOW,
+    systemType: env.SMPP_SYSTEM_TYPE,
+    bindMode: env.SMPP_BIND_MODE,
+    ratePerSecond: env.SMPP_RATE_PER_SECOND,
+    gsmDataCoding: env.SMPP_GSM_DATA_CODING,
+    longMessages: env.SMPP_LONG_MESSAGES,
+    submitTimeoutMs: env.SMPP_SUBMIT_TIMEOUT_MS,
     logger: logger.child({ component: 'smpp' }),
   });
   const smsSubmissions = new SmsSubmissions(db);
@@ -90,7 +96,7 @@ export async function startWorker(options: {
   const capabilities = new CachedCapabilityProbe(
     new CapabilityCache({
       hub: rcsHub,
-      shared: new PostgresCapabilityStore(db, capabilityHashKey(options.secrets)),
+      shared: new PostgresCapabilityStore(db, deriveKey(options.secrets, 'capability-cache')),
       ttls: { freshTtlMs: env.CAPABILITY_FRESH_TTL_MS, maxAgeMs: env.CAPABILITY_MAX_AGE_MS },
       regionOf: (msisdn) => regionFor(msisdn) ?? undefined,
       regionTtls: parseRegionTtls(env.CAPABILITY_REGION_TTLS),
@@ -136,6 +142,10 @@ export async function startWorker(options: {
       smsGateway,
       smsSubmissions,
       audit: new AuditLog(db, options.secrets.auditHashKey),
+      rollout: new RolloutStore(db, env.ROLLOUT_DEFAULT_PHASE),
+      preferences: new RecipientPreferences(db, deriveKey(options.secrets, 'preferences')),
+      guard: new GuardStore(db),
+      cohortKey: deriveKey(options.secrets, 'cohort'),
     }),
     dataConverter,
   });
@@ -148,6 +158,7 @@ export async function startWorker(options: {
   });
   return {
     done,
+    client,
     receiptsUrl: receipts.url,
     async shutdown() {
       worker.shutdown();

@@ -17,6 +17,8 @@ export interface SmsReceiptSignal {
 
 export const rcsEventSignal = defineSignal<[RcsEventSignal]>('rcsEvent');
 export const smsReceiptSignal = defineSignal<[SmsReceiptSignal]>('smsReceipt');
+/** Pilot: sent to the RCS child when SMS won, so it revokes its copy if it still can. */
+export const standDownSignal = defineSignal('standDown');
 
 export type DeliveryStep =
   | 'received'
@@ -26,6 +28,7 @@ export type DeliveryStep =
   | 'revoking-rcs'
   | 'sending-sms'
   | 'awaiting-sms-receipt'
+  | 'pilot'
   | 'delivered'
   | 'failed';
 
@@ -45,3 +48,27 @@ export const FallbackReasonKey = defineSearchAttributeKey('FallbackReason', Sear
 export const MessageFlowKey = defineSearchAttributeKey('MessageFlow', SearchAttributeType.KEYWORD);
 
 export const SEARCH_ATTRIBUTES = [DeliveryStateKey, DeliveryChannelKey, FallbackReasonKey, MessageFlowKey];
+
+export interface GuardSettings {
+  region: string;
+  /** Trip when the fallback rate of RCS-eligible traffic exceeds this share. */
+  threshold: number;
+  /** Lift when it is back under this share (or too little RCS traffic remains to judge). */
+  recoverBelow: number;
+  minSample: number;
+  windowMs: number;
+  checkEveryMs: number;
+  /** On a trip, also roll the region back to its last good config. */
+  rollback: boolean;
+}
+
+export interface GuardStatus {
+  throttled: boolean;
+  reason: string | null;
+  fallbackRate: number | null;
+  sampleSize: number;
+  trips: number;
+  rolledBackTo: number | null;
+}
+
+export const guardStatusQuery = defineQuery<GuardStatus>('guardStatus');

@@ -1,116 +1,77 @@
 import {
-  ActivityFailure,
-  ApplicationFailure,
   condition,
-  proxyActivities,
-  proxyLocalActivities,
   setHandler,
-  sleep,
+  startChild,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { Activities } from '../activities';
-import type { ChannelFailureDetails } from '../activities/failures';
+import type { ChildWorkflowHandle } from '@temporalio/workflow';
+import type { DeliveryPolicy } from '../activities';
 import type {
   AttemptRecord,
   ChannelName,
   DeliveryOutcome,
   DeliveryRequest,
   FallbackReason,
+  PilotReport,
   RecipientCapability,
 } from '../domain/message';
-import type { AuditEntry } from '../store/audit-log';
-import type { DeliveryStep, LiveStatus, SmsReceiptSignal } from './definitions';
+import { getDeliveryPolicy, getRoutingContext, probeCapability } from './activities-proxy';
+import { ChannelRunner, channelFailure } from './channel-runner';
+import type { StepResult } from './channel-runner';
+import type { LiveStatus } from './definitions';
 import {
   DeliveryChannelKey,
-  DeliveryStateKey,
   FallbackReasonKey,
   MessageFlowKey,
   rcsEventSignal,
   smsReceiptSignal,
+  standDownSignal,
   statusQuery,
 } from './definitions';
-import { route } from './route';
+import { deliverOverChannel } from './deliver-over-channel';
+import type { ChannelDeliveryResult } from './deliver-over-channel';
+import { effectiveFlow, route } from './route';
+import type { RoutePlan } from './route';
 
-const { getDeliveryPolicy, recordAudit } = proxyLocalActivities<Activities>({
-  startToCloseTimeout: '10 seconds',
-  retry: { maximumAttempts: 10 },
-});
+// Audit rows of one message are numbered per workflow lane so the pilot's children never collide.
+const AUDIT_LANE = { parent: 0, rcsChild: 1000, smsChild: 2000 } as const;
 
-const { probeCapability, revokeRcs } = proxyActivities<Activities>({
-  startToCloseTimeout: '15 seconds',
-  retry: { initialInterval: '500 ms', maximumAttempts: 3, nonRetryableErrorTypes: ['RcsPermanentError'] },
-});
-
-// RCS attempts are counted by the workflow, not by Temporal's retry, so that each attempt's
-// error code reaches the outcome and the cap is the policy's. Temporal retries only failures
-// that carry no type of ours (a crashed worker, a bug); a resend is harmless, RBM dedupes on messageId.
-const { sendRcs } = proxyActivities<Activities>({
-  startToCloseTimeout: '15 seconds',
-  retry: { maximumAttempts: 2, nonRetryableErrorTypes: ['RcsTransientError', 'RcsPermanentError'] },
-});
-
-// SMS is the path that must not fail: transient SMSC trouble is retried for as long as it lasts.
-const { sendSms } = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  retry: {
-    initialInterval: '1 second',
-    backoffCoefficient: 2,
-    maximumInterval: '1 minute',
-    maximumAttempts: 20,
-    nonRetryableErrorTypes: ['SmsPermanentError'],
-  },
-});
-
-const FINAL_SMS_STATES = new Set(['DELIVRD', 'EXPIRED', 'DELETED', 'UNDELIV', 'REJECTD', 'UNKNOWN']);
-
-type StepResult =
-  { delivered: true } | { delivered: false; reason: FallbackReason | null; errorCode: string | null };
+interface Delivered {
+  delivered: boolean;
+  channel: ChannelName | null;
+  attempts: AttemptRecord[];
+  fallbackReason: FallbackReason | null;
+  rcsMs: number | null;
+  smsMs: number | null;
+  pilot: PilotReport | null;
+}
 
 /** One message, from request to delivered or failed. */
 export async function deliverMessage(request: DeliveryRequest): Promise<DeliveryOutcome> {
   const { workflowId } = workflowInfo();
   const startedAt = Date.now();
-  const attempts: AttemptRecord[] = [];
-  const smsReceipts = new Map<string, SmsReceiptSignal>();
-  let rcsDelivered = false;
-  let step: DeliveryStep = 'received';
-  let channel: ChannelName | null = null;
+  const policy = await getDeliveryPolicy();
+  const runner = new ChannelRunner(request, workflowId, policy, AUDIT_LANE.parent);
+  let rcsChild: ChildWorkflowHandle<typeof deliverOverChannel> | null = null;
   let outcome: DeliveryOutcome | null = null;
-  let seq = 0;
-  const timings = { totalMs: 0, probeMs: 0, rcsMs: null as number | null, smsMs: null as number | null };
 
   setHandler(rcsEventSignal, (event) => {
-    if (event.eventType === 'DELIVERED' || event.eventType === 'READ') rcsDelivered = true;
+    // RBM events carry only the message id, which names this workflow; in a pilot the RCS copy
+    // belongs to the child, so the event is passed on.
+    if (rcsChild) void rcsChild.signal(rcsEventSignal, event).catch(() => undefined);
+    else runner.onRcsEvent(event);
   });
-  setHandler(smsReceiptSignal, (receipt) => {
-    // Duplicates overwrite with the same value; a later final state wins over an interim one.
-    const known = smsReceipts.get(receipt.smscMessageId);
-    if (!known || !FINAL_SMS_STATES.has(known.state)) smsReceipts.set(receipt.smscMessageId, receipt);
-  });
-  setHandler(statusQuery, (): LiveStatus => ({ step, channel, attempts: [...attempts], outcome }));
-
-  const auditContext = {
-    tenant: request.tenant,
-    recipient: request.to,
-    region: request.region,
-    flow: request.flow,
-  };
-  const audit = (entry: Omit<AuditEntry, 'messageId' | 'seq' | 'occurredAt'>) =>
-    recordAudit({
-      context: auditContext,
-      entries: [{ ...entry, messageId: request.messageId, seq: seq++, occurredAt: new Date().toISOString() }],
-    });
-  const enter = (next: DeliveryStep) => {
-    step = next;
-    upsertSearchAttributes([{ key: DeliveryStateKey, value: next }]);
-  };
-  const attempt = (record: Omit<AttemptRecord, 'at'>) =>
-    attempts.push({ ...record, at: new Date().toISOString() });
+  setHandler(smsReceiptSignal, (receipt) => runner.onSmsReceipt(receipt));
+  setHandler(statusQuery, (): LiveStatus => ({
+    step: runner.step,
+    channel: null,
+    attempts: [...runner.attempts],
+    outcome,
+  }));
 
   upsertSearchAttributes([{ key: MessageFlowKey, value: request.flow }]);
-  const policy = await getDeliveryPolicy();
-  await audit({
+  await runner.audit({
     event: 'received',
     channel: null,
     result: null,
@@ -118,13 +79,13 @@ export async function deliverMessage(request: DeliveryRequest): Promise<Delivery
     detail: { e2ee: request.e2ee },
   });
 
-  enter('probing');
+  runner.enter('probing');
   let capability: RecipientCapability | null = null;
   try {
     capability = await probeCapability({ messageId: request.messageId, to: request.to });
   } catch (err) {
     const failure = channelFailure(err);
-    await audit({
+    await runner.audit({
       event: 'probe_failed',
       channel: 'rcs',
       result: 'failed',
@@ -132,181 +93,163 @@ export async function deliverMessage(request: DeliveryRequest): Promise<Delivery
       detail: {},
     });
   }
-  timings.probeMs = Date.now() - startedAt;
-  const plan = route(request, capability);
-  await audit({
+  const probeMs = Date.now() - startedAt;
+  const context = await getRoutingContext({ to: request.to, region: request.region });
+  const plan = route(request, capability, context);
+  const flow = effectiveFlow(request, plan);
+  if (flow !== request.flow) upsertSearchAttributes([{ key: MessageFlowKey, value: flow }]);
+  await runner.audit({
     event: 'routed',
     channel: plan.steps[0]?.channel ?? null,
     result: null,
     errorCode: null,
     detail: {
       plan: plan.steps.map((s) => s.channel).join('>'),
+      mode: plan.mode,
       reason: plan.reason,
+      flow,
+      phase: plan.phase,
+      configVersion: plan.configVersion,
+      cohortBucket: context.cohortBucket,
+      guardThrottled: context.guardThrottled,
       rcs: capability?.rcs ?? null,
       e2ee: capability?.e2ee ?? null,
       capabilitySource: capability?.source ?? null,
     },
   });
 
-  async function tryRcs(): Promise<StepResult> {
-    const sentAt = Date.now();
-    for (let n = 1; ; n++) {
-      enter('sending-rcs');
-      try {
-        await sendRcs({ messageId: request.messageId, to: request.to, text: request.text });
-        break;
-      } catch (err) {
-        const failure = channelFailure(err);
-        attempt({ channel: 'rcs', result: 'failed', errorCode: failure.code });
-        await audit({
-          event: 'attempt',
-          channel: 'rcs',
-          result: 'failed',
-          errorCode: failure.code,
-          detail: { n },
-        });
-        if (failure.type !== 'RcsTransientError') {
-          return { delivered: false, reason: 'rcs_permanent_error', errorCode: failure.code };
-        }
-        if (n >= policy.rcsMaxAttempts) {
-          return { delivered: false, reason: 'rcs_retries_exhausted', errorCode: failure.code };
-        }
-        await sleep(failure.retryAfterMs ?? policy.rcsRetryBackoffMs * 2 ** (n - 1));
-      }
-    }
-    enter('awaiting-rcs-receipt');
-    await audit({ event: 'accepted', channel: 'rcs', result: 'accepted', errorCode: null, detail: {} });
-    if (!(await condition(() => rcsDelivered, policy.rcsReceiptTimeoutMs))) {
-      enter('revoking-rcs');
-      const revoked = await revokeRcs({ messageId: request.messageId, to: request.to });
-      if (revoked === 'revoked') {
-        attempt({ channel: 'rcs', result: 'revoked', errorCode: 'RECEIPT_TIMEOUT' });
-        await audit({
-          event: 'revoked',
-          channel: 'rcs',
-          result: 'revoked',
-          errorCode: 'RECEIPT_TIMEOUT',
-          detail: {},
-        });
-        return { delivered: false, reason: 'rcs_receipt_timeout', errorCode: 'RECEIPT_TIMEOUT' };
-      }
-      // The hub answered "too late": the phone has the message, so RCS delivered it.
-    }
-    timings.rcsMs = Date.now() - sentAt;
-    attempt({ channel: 'rcs', result: 'delivered', errorCode: null });
-    await audit({ event: 'delivered', channel: 'rcs', result: 'delivered', errorCode: null, detail: {} });
-    return { delivered: true };
-  }
+  const result =
+    plan.mode === 'dual'
+      ? await deliverBothWays(request, workflowId, policy, runner, (child) => (rcsChild = child))
+      : await deliverInTurn(plan, runner);
 
-  async function trySms(): Promise<StepResult> {
-    enter('sending-sms');
-    const sentAt = Date.now();
-    let smscMessageIds: string[];
-    try {
-      ({ smscMessageIds } = await sendSms({
-        messageId: request.messageId,
-        workflowId,
-        to: request.to,
-        text: request.text,
-      }));
-    } catch (err) {
-      const failure = channelFailure(err);
-      attempt({ channel: 'sms', result: 'failed', errorCode: failure.code });
-      await audit({
-        event: 'attempt',
-        channel: 'sms',
-        result: 'failed',
-        errorCode: failure.code,
-        detail: {},
-      });
-      return { delivered: false, reason: null, errorCode: failure.code };
-    }
-    enter('awaiting-sms-receipt');
-    await audit({
-      event: 'accepted',
-      channel: 'sms',
-      result: 'accepted',
-      errorCode: null,
-      detail: { parts: smscMessageIds.length },
-    });
-    const finalFor = (id: string) => {
-      const r = smsReceipts.get(id);
-      return r && FINAL_SMS_STATES.has(r.state) ? r : undefined;
-    };
-    const allFinal = await condition(() => smscMessageIds.every(finalFor), policy.smsReceiptTimeoutMs);
-    timings.smsMs = Date.now() - sentAt;
-    if (!allFinal) {
-      attempt({ channel: 'sms', result: 'timeout', errorCode: 'RECEIPT_TIMEOUT' });
-      await audit({
-        event: 'timeout',
-        channel: 'sms',
-        result: 'timeout',
-        errorCode: 'RECEIPT_TIMEOUT',
-        detail: {},
-      });
-      return { delivered: false, reason: null, errorCode: 'RECEIPT_TIMEOUT' };
-    }
-    const failedPart = smscMessageIds.map(finalFor).find((r) => r?.state !== 'DELIVRD');
-    if (failedPart) {
-      const code = `${failedPart.state}${failedPart.errorCode ? `:${failedPart.errorCode}` : ''}`;
-      attempt({ channel: 'sms', result: 'failed', errorCode: code });
-      await audit({ event: 'receipt', channel: 'sms', result: 'failed', errorCode: code, detail: {} });
-      return { delivered: false, reason: null, errorCode: code };
-    }
-    attempt({ channel: 'sms', result: 'delivered', errorCode: null });
-    await audit({ event: 'delivered', channel: 'sms', result: 'delivered', errorCode: null, detail: {} });
-    return { delivered: true };
-  }
-
-  let fallbackReason: FallbackReason | null = plan.reason === 'e2ee_unavailable' ? null : plan.reason;
-  let delivered = false;
-  for (const routeStep of plan.steps) {
-    channel = routeStep.channel;
-    upsertSearchAttributes([{ key: DeliveryChannelKey, value: channel }]);
-    const result = routeStep.channel === 'rcs' ? await tryRcs() : await trySms();
-    if (result.delivered) {
-      delivered = true;
-      break;
-    }
-    if (result.reason) {
-      fallbackReason = result.reason;
-      upsertSearchAttributes([{ key: FallbackReasonKey, value: result.reason }]);
-    }
-  }
-  if (fallbackReason) upsertSearchAttributes([{ key: FallbackReasonKey, value: fallbackReason }]);
-
-  enter(delivered ? 'delivered' : 'failed');
-  timings.totalMs = Date.now() - startedAt;
+  if (result.channel) upsertSearchAttributes([{ key: DeliveryChannelKey, value: result.channel }]);
+  if (result.fallbackReason)
+    upsertSearchAttributes([{ key: FallbackReasonKey, value: result.fallbackReason }]);
+  runner.enter(result.delivered ? 'delivered' : 'failed');
   outcome = {
     messageId: request.messageId,
     workflowId,
-    status: delivered ? 'delivered' : 'failed',
-    channel: delivered ? channel : null,
+    status: result.delivered ? 'delivered' : 'failed',
+    channel: result.delivered ? result.channel : null,
     e2ee: false,
-    attempts,
-    fallbackReason: plan.reason === 'e2ee_unavailable' ? 'e2ee_unavailable' : fallbackReason,
+    attempts: result.attempts,
+    fallbackReason: result.fallbackReason,
     shortlink: false,
-    timings,
+    timings: { totalMs: Date.now() - startedAt, probeMs, rcsMs: result.rcsMs, smsMs: result.smsMs },
+    flow,
+    configVersion: plan.configVersion,
+    authoritative: result.delivered ? result.channel : null,
+    pilot: result.pilot,
   };
-  await audit({
-    event: delivered ? 'completed' : 'failed',
+  await runner.audit({
+    event: result.delivered ? 'completed' : 'failed',
     channel: outcome.channel,
     result: outcome.status,
-    errorCode: delivered ? null : (attempts.at(-1)?.errorCode ?? plan.reason),
-    detail: { fallbackReason: outcome.fallbackReason, totalMs: timings.totalMs },
+    errorCode: result.delivered
+      ? null
+      : (result.attempts.filter((a) => !a.supplementary).at(-1)?.errorCode ?? plan.reason),
+    detail: {
+      fallbackReason: outcome.fallbackReason,
+      totalMs: outcome.timings.totalMs,
+      configVersion: plan.configVersion,
+      duplicate: result.pilot?.duplicate ?? null,
+    },
   });
   return outcome;
 }
 
-function channelFailure(err: unknown): { type: string | null } & ChannelFailureDetails {
-  const cause = err instanceof ActivityFailure ? err.cause : err;
-  if (cause instanceof ApplicationFailure) {
-    const details = cause.details?.[0] as ChannelFailureDetails | undefined;
-    return {
-      type: cause.type ?? null,
-      code: details?.code ?? cause.type ?? 'UNKNOWN',
-      retryAfterMs: details?.retryAfterMs ?? null,
-    };
+/** Standard and critical flows: one channel after another until one delivers. */
+async function deliverInTurn(plan: RoutePlan, runner: ChannelRunner): Promise<Delivered> {
+  let fallbackReason: FallbackReason | null = plan.reason === 'e2ee_unavailable' ? null : plan.reason;
+  const latency: Record<'rcs' | 'sms', number | null> = { rcs: null, sms: null };
+  let delivered: ChannelName | null = null;
+  for (const step of plan.steps) {
+    upsertSearchAttributes([{ key: DeliveryChannelKey, value: step.channel }]);
+    const result = step.channel === 'rcs' ? await runner.tryRcs() : await runner.trySms();
+    if (result.delivered) {
+      latency[step.channel] = result.latencyMs;
+      delivered = step.channel;
+      break;
+    }
+    if (result.reason) fallbackReason = result.reason;
   }
-  return { type: null, code: 'UNKNOWN', retryAfterMs: null };
+  if (plan.supplementaryRcs) {
+    const copy = await runner.tryRcs({ supplementary: true });
+    if (copy.delivered) latency.rcs = copy.latencyMs;
+  }
+  return {
+    delivered: delivered !== null,
+    channel: delivered,
+    attempts: runner.attempts,
+    fallbackReason: plan.reason === 'e2ee_unavailable' ? 'e2ee_unavailable' : fallbackReason,
+    rcsMs: latency.rcs,
+    smsMs: latency.sms,
+    pilot: null,
+  };
+}
+
+/**
+ * Pilot (Recipe C): RCS and SMS at once as child workflows. The first delivery wins; an RCS copy
+ * still in flight is revoked, and a loser that delivered anyway is recorded as a duplicate.
+ */
+async function deliverBothWays(
+  request: DeliveryRequest,
+  workflowId: string,
+  policy: DeliveryPolicy,
+  runner: ChannelRunner,
+  onRcsChild: (child: ChildWorkflowHandle<typeof deliverOverChannel>) => void,
+): Promise<Delivered> {
+  runner.enter('pilot');
+  const rcs = await startChild(deliverOverChannel, {
+    workflowId: `${workflowId}-rcs`,
+    args: [{ request, channel: 'rcs', policy, auditSeqBase: AUDIT_LANE.rcsChild }],
+  });
+  onRcsChild(rcs);
+  const sms = await startChild(deliverOverChannel, {
+    workflowId: `${workflowId}-sms`,
+    args: [{ request, channel: 'sms', policy, auditSeqBase: AUDIT_LANE.smsChild }],
+  });
+  let rcsDone: ChannelDeliveryResult | null = null;
+  let smsDone: ChannelDeliveryResult | null = null;
+  const both = Promise.all([
+    rcs.result().then((r) => (rcsDone = r)),
+    sms.result().then((r) => (smsDone = r)),
+  ]);
+  await condition(
+    () => !!smsDone?.result.delivered || !!rcsDone?.result.delivered || (!!rcsDone && !!smsDone),
+  );
+  if (smsDone && (smsDone as ChannelDeliveryResult).result.delivered && !rcsDone)
+    await rcs.signal(standDownSignal);
+  const [rcsResult, smsResult] = await both;
+
+  const at = (r: StepResult) => (r.delivered ? r.deliveredAt : Number.POSITIVE_INFINITY);
+  const rcsAt = at(rcsResult.result);
+  const smsAt = at(smsResult.result);
+  const winner = rcsAt === Infinity && smsAt === Infinity ? null : rcsAt <= smsAt ? 'rcs' : 'sms';
+  const loserResult = winner === 'rcs' ? smsResult.result : winner === 'sms' ? rcsResult.result : null;
+  const loser: PilotReport['loser'] = !loserResult
+    ? null
+    : loserResult.delivered
+      ? 'duplicate'
+      : loserResult.revoked
+        ? 'revoked'
+        : 'not-delivered';
+  const latency = (r: StepResult) => (r.delivered ? r.latencyMs : null);
+  const attempts = [...rcsResult.attempts, ...smsResult.attempts].sort((a, b) => a.at.localeCompare(b.at));
+  return {
+    delivered: winner !== null,
+    channel: winner,
+    attempts,
+    fallbackReason: null,
+    rcsMs: latency(rcsResult.result),
+    smsMs: latency(smsResult.result),
+    pilot: {
+      winner,
+      rcsLatencyMs: latency(rcsResult.result),
+      smsLatencyMs: latency(smsResult.result),
+      loser,
+      duplicate: loser === 'duplicate',
+    },
+  };
 }

@@ -1,1 +1,3 @@
 export { deliverMessage } from './deliver-message';
+export { deliverOverChannel } from './deliver-over-channel';
+export { rolloutGuard } from './rollout-guard';

@@ -1,35 +1,90 @@
-import type { DeliveryRequest, FallbackReason, RecipientCapability } from '../domain/message';
+import type { DeliveryRequest, FallbackReason, Flow, RecipientCapability } from '../domain/message';
+import type { Phase, RoutingContext } from '../domain/rollout';
+import { inPilotCohort } from '../domain/rollout';
 
 export type RouteStep = { channel: 'rcs'; e2ee: boolean } | { channel: 'sms' };
 
 export interface RoutePlan {
+  /** sequential: try steps in order until one delivers. dual: RCS and SMS at once (pilot). */
+  mode: 'sequential' | 'dual';
   steps: RouteStep[];
+  /** Critical flow: an RCS copy after the authoritative SMS, for the user's comfort only. */
+  supplementaryRcs: boolean;
   /** Why the strongest channel is not first, when it is not. */
-  reason: FallbackReason | 'e2ee_unavailable' | null;
+  reason: FallbackReason | null;
+  phase: Phase;
+  configVersion: number;
 }
 
+const RCS_THEN_SMS: RouteStep[] = [{ channel: 'rcs', e2ee: false }, { channel: 'sms' }];
+const SMS_ONLY: RouteStep[] = [{ channel: 'sms' }];
+
 /**
- * The routing decision, as a pure function of what we know: the recipient's capability and the
- * message's policy. RCS with E2EE → RCS → (app channel, not offered yet) → SMS.
+ * The routing decision, as a pure function of what we know: the message's policy, the
+ * recipient's capability, and the region's rollout (phase, cohort, opt-in, guard).
+ * RCS with E2EE → RCS → (app channel, not offered yet) → SMS.
  *
  * E2EE needs ciphertext made by the sender's app (client-managed keys), which requests do not
  * carry yet: `preferred` therefore takes plain RCS, and `required` yields an empty plan, so the
  * sender is told why instead of the text going out unencrypted.
  */
 export function route(
-  request: Pick<DeliveryRequest, 'flow' | 'e2ee'>,
+  request: Pick<DeliveryRequest, 'flow' | 'e2ee'> & { rcsCopy?: boolean },
   /** null when the capability could not be learnt (hub down, probe refused). */
   capability: Pick<RecipientCapability, 'rcs' | 'e2ee'> | null,
+  context: RoutingContext,
 ): RoutePlan {
-  if (request.e2ee === 'required') {
-    return { steps: [], reason: 'e2ee_unavailable' };
-  }
-  // Not knowing must never cost the message: SMS reaches every phone.
-  if (!capability) return { steps: [{ channel: 'sms' }], reason: 'capability_unavailable' };
+  const { config } = context;
+  const phase = config.flowOverrides[request.flow] ?? config.phase;
+  const plan = (
+    steps: RouteStep[],
+    reason: FallbackReason | null,
+    mode: RoutePlan['mode'] = 'sequential',
+  ): RoutePlan => ({
+    mode,
+    steps,
+    supplementaryRcs: false,
+    reason,
+    phase,
+    configVersion: config.version,
+  });
+
+  if (request.e2ee === 'required') return plan([], 'e2ee_unavailable');
+
+  const rcsBlocked: FallbackReason | null = config.killSwitch
+    ? 'kill_switch'
+    : context.guardThrottled
+      ? 'guard_throttled'
+      : context.preference === 'opt-out'
+        ? 'opted_out'
+        : phase === 'sms-only'
+          ? 'policy_sms_only'
+          : capability === null
+            ? 'capability_unavailable'
+            : !capability.rcs
+              ? 'not_rcs_capable'
+              : null;
+
   if (request.flow === 'critical') {
-    // Recipe B: SMS is authoritative for OTPs and legal notices.
-    return { steps: [{ channel: 'sms' }], reason: 'policy_sms_only' };
+    // Recipe B: SMS is authoritative for OTPs and legal notices; RCS may follow as a copy.
+    return {
+      ...plan(SMS_ONLY, 'critical_sms_first'),
+      supplementaryRcs: !!request.rcsCopy && rcsBlocked === null,
+    };
   }
-  if (!capability.rcs) return { steps: [{ channel: 'sms' }], reason: 'not_rcs_capable' };
-  return { steps: [{ channel: 'rcs', e2ee: false }, { channel: 'sms' }], reason: null };
+  if (rcsBlocked) return plan(SMS_ONLY, rcsBlocked);
+
+  if (
+    request.flow === 'pilot' ||
+    (phase === 'pilot' && inPilotCohort(context.cohortBucket, config.pilotPercent))
+  ) {
+    return plan(RCS_THEN_SMS, null, 'dual');
+  }
+  if (phase === 'pilot') return plan(SMS_ONLY, 'not_in_cohort');
+  if (phase === 'rcs-first' && context.preference !== 'opt-in') return plan(SMS_ONLY, 'not_in_cohort');
+  return plan(RCS_THEN_SMS, null);
+}
+
+export function effectiveFlow(request: { flow: Flow }, plan: RoutePlan): Flow {
+  return plan.mode === 'dual' ? 'pilot' : request.flow;
 }

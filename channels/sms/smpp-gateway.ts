@@ -1,5 +1,6 @@
 // SmsGateway over SMPP 3.4: encodes and splits texts, keeps a bind alive (rebinding on a new
 // session after any loss), limits outstanding submits, and backs off when the SMSC throttles.
+import { createHash } from 'node:crypto';
 import pino from 'pino';
 import type { Logger } from 'pino';
 import { classifyStatus } from './command-status';
@@ -10,7 +11,14 @@ import { segment } from './segmenter';
 import type { SmsPart } from './segmenter';
 import type { PDU } from './smpp-lib';
 import { LinkLostError, ResponseTimeoutError, SmppLink } from './smpp-link';
-import type { SmsGateway, SmsReceipt, SmsSubmission, SmsSubmitResult } from './types';
+import type {
+  SmsGateway,
+  SmsPartRef,
+  SmsReceipt,
+  SmsSubmission,
+  SmsSubmitOptions,
+  SmsSubmitResult,
+} from './types';
 
 export interface SmppGatewayOptions {
   host: string;
@@ -41,14 +49,31 @@ export interface SmppGatewayOptions {
   ratePerSecond?: number;
   /** One transceiver bind (default) or a transmitter plus a receiver bind. */
   bindMode?: 'transceiver' | 'separate';
+  /**
+   * Texts longer than one SMS: 'udh' (default) sends parts with a concatenation UDH; 'payload'
+   * sends one submit_sm with the whole text in message_payload (TLV 0x0424), for SMSCs that
+   * split themselves. Either way each submit_sm counts once against the rate.
+   */
+  longMessages?: 'udh' | 'payload';
   logger?: Logger;
 }
 
 type Resolved = Required<Omit<SmppGatewayOptions, 'logger' | 'systemType'>> & { systemType: string };
 
 const RECENT_IDS_MAX = 100_000;
+const MAX_PAYLOAD_OCTETS = 64_000; // message_payload's TLV length is 16 bits; leave PDU room
 const REGISTERED_DELIVERY_FINAL = 0x01;
 const ESM_CLASS_UDHI = 0x40;
+
+/** One submit_sm's content: a segment, or the whole text for message_payload. */
+type WirePart = SmsPart & { messagePayload?: boolean };
+
+/** The whole text as one message_payload: the parts' payloads without their UDHs. */
+function payloadPart(parts: SmsPart[]): WirePart {
+  const payload = Buffer.concat(parts.map((p) => p.payload));
+  if (payload.length > MAX_PAYLOAD_OCTETS) throw new SmsPermanentError('message_too_long');
+  return { payload, messagePayload: true };
+}
 
 function address(addr: string): { ton: number; npi: number; addr: string } {
   if (/^\+\d+$/.test(addr)) return { ton: 0x01, npi: 0x01, addr: addr.slice(1) }; // international
@@ -66,6 +91,11 @@ export class SmppGateway implements SmsGateway {
   private readonly handlers: Array<(r: SmsReceipt) => void> = [];
   /** normalised SMSC id → id as submit_sm_resp gave it, to canonicalise receipt ids. */
   private readonly recentIds = new Map<string, string>();
+  /**
+   * Parts on the wire right now, by message id, part and content: a second submit of the same part
+   * while the first is unanswered (an activity retry overlapping a slow attempt) waits for it.
+   */
+  private readonly partsInFlight = new Map<string, Promise<string>>();
   private closed = false;
 
   constructor(options: SmppGatewayOptions) {
@@ -90,6 +120,7 @@ export class SmppGateway implements SmsGateway {
       lostConnectionRetries: options.lostConnectionRetries ?? 3,
       ratePerSecond: options.ratePerSecond ?? 0,
       bindMode: options.bindMode ?? 'transceiver',
+      longMessages: options.longMessages ?? 'udh',
     };
     this.log = (options.logger ?? pino({ level: 'silent' })).child({ component: 'smpp-gateway' });
     this.window = new SubmitWindow(this.o.windowSize);
@@ -120,6 +151,11 @@ export class SmppGateway implements SmsGateway {
     return this.links.every((l) => l.bound);
   }
 
+  /** The send window now: its size (halved by throttling, grown back by accepted submits) and use. */
+  get sendWindow(): { size: number; outstanding: number } {
+    return { size: this.window.size, outstanding: this.window.outstanding };
+  }
+
   /** Resolves when every bind is up; rejects like submit() would (timeout, refused bind). */
   async ready(timeoutMs = this.o.submitTimeoutMs): Promise<void> {
     await Promise.all(this.links.map((l) => l.ready(timeoutMs)));
@@ -129,19 +165,48 @@ export class SmppGateway implements SmsGateway {
     this.handlers.push(handler);
   }
 
-  async submit(message: SmsSubmission): Promise<SmsSubmitResult> {
+  /**
+   * Submits every part of the text, one after another, and resolves with their SMSC ids. Parts in
+   * `options.alreadyAccepted` are not submitted again (the concatenation reference derives from the
+   * message id, so a handset reassembles them with the resent ones); see SmsSubmitOptions.
+   */
+  async submit(message: SmsSubmission, options: SmsSubmitOptions = {}): Promise<SmsSubmitResult> {
     if (this.closed) throw new SmsTransientError('closed');
     const seg = segment(message.text, { messageId: message.messageId, gsmDataCoding: this.o.gsmDataCoding });
+    const parts: WirePart[] =
+      this.o.longMessages === 'payload' && seg.parts.length > 1 ? [payloadPart(seg.parts)] : seg.parts;
+    const total = parts.length;
+    let accepted = options.alreadyAccepted;
+    if (accepted && accepted.parts !== total) {
+      // The text splits differently now (a changed setting): old and new parts would never
+      // reassemble together, so the whole message goes again.
+      this.log.warn(
+        { messageId: message.messageId, parts: total, earlierParts: accepted.parts },
+        'earlier attempt used another part count: resubmitting every part',
+      );
+      accepted = undefined;
+    }
     const ids: string[] = [];
+    const submittedParts: number[] = [];
     // Parts go one after another so the SMSC sees them in order; concurrency comes from messages.
-    for (const [i, part] of seg.parts.entries()) {
-      ids.push(await this.submitPart(message, seg.dataCoding, part, i + 1, seg.parts.length));
+    for (const [i, part] of parts.entries()) {
+      const ref: SmsPartRef = { part: i + 1, parts: total };
+      const earlier = accepted?.smscMessageIds.get(ref.part);
+      if (earlier !== undefined) {
+        ids.push(earlier);
+        continue;
+      }
+      if (options.onPartSubmitting) await options.onPartSubmitting(ref);
+      const id = await this.submitPartOnce(message, seg.dataCoding, part, ref);
+      if (options.onPartAccepted) await options.onPartAccepted(ref, id);
+      ids.push(id);
+      submittedParts.push(ref.part);
     }
     this.log.debug(
-      { messageId: message.messageId, smscMessageIds: ids, encoding: seg.encoding },
+      { messageId: message.messageId, smscMessageIds: ids, submittedParts, encoding: seg.encoding },
       'submitted',
     );
-    return { smscMessageIds: ids, encoding: seg.encoding };
+    return { smscMessageIds: ids, encoding: seg.encoding, submittedParts };
   }
 
   async close(): Promise<void> {
@@ -152,10 +217,43 @@ export class SmppGateway implements SmsGateway {
     await Promise.all(this.links.map((l) => l.close()));
   }
 
+  /** Joins a submit of the very same part that is still waiting for its answer, else submits it. */
+  private async submitPartOnce(
+    m: SmsSubmission,
+    dataCoding: number,
+    part: WirePart,
+    ref: SmsPartRef,
+  ): Promise<string> {
+    // A digest, so that the map holds neither the number nor the text.
+    const key = createHash('sha256')
+      .update(JSON.stringify([m.messageId, m.to, ref.parts, ref.part]))
+      .update(part.udh ?? Buffer.alloc(0))
+      .update(part.payload)
+      .digest('base64');
+    const running = this.partsInFlight.get(key);
+    if (running) {
+      const joined = await running.then(
+        (id) => id,
+        () => null, // it failed: this caller makes its own attempt
+      );
+      if (joined !== null) {
+        this.log.debug({ messageId: m.messageId, part: ref.part }, 'joined the same part already in flight');
+        return joined;
+      }
+    }
+    const submitting = this.submitPart(m, dataCoding, part, ref.part, ref.parts);
+    this.partsInFlight.set(key, submitting);
+    try {
+      return await submitting;
+    } finally {
+      if (this.partsInFlight.get(key) === submitting) this.partsInFlight.delete(key);
+    }
+  }
+
   private async submitPart(
     m: SmsSubmission,
     dataCoding: number,
-    part: SmsPart,
+    part: WirePart,
     seq: number,
     total: number,
   ): Promise<string> {
@@ -173,7 +271,9 @@ export class SmppGateway implements SmsGateway {
       data_coding: dataCoding,
       // A Buffer (or Buffers in the { udh, message } form) is sent as is: the library's own
       // encoder would mislabel the data_coding.
-      short_message: part.udh ? { udh: part.udh, message: part.payload } : part.payload,
+      ...(part.messagePayload
+        ? { short_message: Buffer.alloc(0), message_payload: part.payload }
+        : { short_message: part.udh ? { udh: part.udh, message: part.payload } : part.payload }),
     };
     const log = this.log.child({ messageId: m.messageId, part: seq, parts: total });
     let flowRetries = 0;

@@ -10,9 +10,41 @@ export interface SmsSubmission {
 }
 
 export interface SmsSubmitResult {
-  /** One SMSC message id per part, in part order. */
+  /**
+   * One SMSC message id per part, in part order: as submit_sm_resp gave it for the parts this call
+   * submitted, as given in `alreadyAccepted` for the others.
+   */
   smscMessageIds: string[];
   encoding: SmsEncoding;
+  /** The parts (1-based) this call submitted; the others were accepted in an earlier attempt. */
+  submittedParts: number[];
+}
+
+/** Which part of how many, as the concatenation UDH numbers them (1-based). */
+export interface SmsPartRef {
+  part: number;
+  parts: number;
+}
+
+/** Parts an earlier attempt at the same message got accepted by the SMSC. */
+export interface SmsAcceptedParts {
+  /** The part count that attempt used: if the text now splits differently, nothing is skipped. */
+  parts: number;
+  /** Part number (1-based) → its SMSC message id. */
+  smscMessageIds: ReadonlyMap<number, string>;
+}
+
+/**
+ * Hooks that let a caller make a resubmission per part: record the intent before each part goes
+ * out, its SMSC id as soon as it is accepted, and skip parts accepted before. Both hooks are
+ * awaited: the part is not submitted until `onPartSubmitting` resolved, and the next part (and
+ * submit() itself) waits for `onPartAccepted`. A hook that throws fails submit() with its error;
+ * parts already accepted stay accepted at the SMSC.
+ */
+export interface SmsSubmitOptions {
+  alreadyAccepted?: SmsAcceptedParts;
+  onPartSubmitting?: (ref: SmsPartRef) => Promise<void>;
+  onPartAccepted?: (ref: SmsPartRef, smscMessageId: string) => Promise<void>;
 }
 
 /** SMPP delivery receipt states (SMPP 3.4 §5.2.28 message_state, text form). */
@@ -27,7 +59,7 @@ export interface SmsReceipt {
 }
 
 export interface SmsGateway {
-  submit(message: SmsSubmission): Promise<SmsSubmitResult>;
+  submit(message: SmsSubmission, options?: SmsSubmitOptions): Promise<SmsSubmitResult>;
   /** Called for every delivery receipt; deliver_sm is answered before the handler runs. */
   onReceipt(handler: (receipt: SmsReceipt) => void): void;
   close(): Promise<void>;

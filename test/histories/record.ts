@@ -9,14 +9,44 @@ import { SCENARIOS } from '../scenarios';
 async function main(): Promise<void> {
   const { switchboard, client } = await startTestStack();
   const dir = join(__dirname, '..', '..', '..', 'test', 'histories');
+  const ids: Record<string, string> = {};
   try {
-    for (const scenario of SCENARIOS) {
-      const sent = await switchboard.send({ to: scenario.to, text: `recorded ${scenario.name}` });
+    const runs = [
+      ...SCENARIOS.map((s) => ({ name: s.name, to: s.to, extra: {} })),
+      {
+        name: 'critical-sms-first-with-rcs-copy',
+        to: '+15550100007',
+        extra: { flow: 'critical', rcsCopy: true },
+      },
+      { name: 'pilot-both-delivered', to: '+15550200070', extra: { flow: 'pilot' } },
+      { name: 'pilot-rcs-offline-sms-wins', to: '+15550500070', extra: { flow: 'pilot' } },
+    ];
+    for (const scenario of runs) {
+      const sent = await switchboard.send({
+        to: scenario.to,
+        text: `recorded ${scenario.name}`,
+        ...scenario.extra,
+      });
       const outcome = await switchboard.waitForOutcome(sent.messageId);
       const history = await client.workflow.getHandle(sent.workflowId).fetchHistory();
       writeFileSync(join(dir, `${scenario.name}.json`), historyToJSON(history));
+      ids[`${scenario.name}.json`] = sent.workflowId;
+      if (outcome.flow === 'pilot') {
+        for (const lane of ['rcs', 'sms']) {
+          const child = await client.workflow.getHandle(`${sent.workflowId}-${lane}`).fetchHistory();
+          writeFileSync(join(dir, `${scenario.name}.${lane}-child.json`), historyToJSON(child));
+          ids[`${scenario.name}.${lane}-child.json`] = `${sent.workflowId}-${lane}`;
+        }
+      }
       process.stdout.write(`${scenario.name}: ${outcome.status} over ${outcome.channel ?? '-'}\n`);
     }
+    // Replay needs each history's real workflow id (child ids are derived from it).
+    writeFileSync(
+      join(dir, 'workflow-ids.txt'),
+      Object.entries(ids)
+        .map(([f, id]) => `${f} ${id}`)
+        .join('\n') + '\n',
+    );
   } finally {
     await stopTestStack();
   }

@@ -37,14 +37,10 @@ describe('PostgresCapabilityStore', () => {
     const { rows } = await db.query<{ id: number; name: string }>(
       'SELECT id, name FROM schema_migrations ORDER BY id',
     );
-    assert.deepEqual(
-      rows.map((r) => r.id),
-      [1, 2, 3],
-    );
-    assert.equal(rows[2]?.name, 'capability cache');
+    assert.equal(rows.find((r) => r.id === 3)?.name, 'capability cache');
     await migrate(db);
     const again = await db.query('SELECT id FROM schema_migrations');
-    assert.equal(again.rowCount, 3);
+    assert.equal(again.rowCount, rows.length);
   });
 
   it('round-trips an entry, to the millisecond', async () => {

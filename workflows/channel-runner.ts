@@ -1,0 +1,204 @@
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  condition,
+  sleep,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
+import type { DeliveryPolicy } from '../activities';
+import type { ChannelFailureDetails } from '../activities/failures';
+import type { AttemptRecord, DeliveryRequest, FallbackReason } from '../domain/message';
+import type { AuditEntry } from '../store/audit-log';
+import { recordAudit, revokeRcs, sendRcs, sendSms } from './activities-proxy';
+import type { DeliveryStep, RcsEventSignal, SmsReceiptSignal } from './definitions';
+import { DeliveryStateKey } from './definitions';
+
+export type StepResult =
+  | { delivered: true; deliveredAt: number; latencyMs: number; duplicateRisk?: boolean }
+  | { delivered: false; reason: FallbackReason | null; errorCode: string | null; revoked?: boolean };
+
+const FINAL_SMS_STATES = new Set(['DELIVRD', 'EXPIRED', 'DELETED', 'UNDELIV', 'REJECTD', 'UNKNOWN']);
+
+/**
+ * The per-channel steps of a delivery and the state their signals feed. One runner per
+ * workflow; the parent and the pilot's children each own one. Audit rows of one message are
+ * numbered from `auditSeqBase`, so parent and children never collide.
+ */
+export class ChannelRunner {
+  readonly attempts: AttemptRecord[] = [];
+  step: DeliveryStep = 'received';
+  private rcsDelivered = false;
+  private standDown = false;
+  private readonly smsReceipts = new Map<string, SmsReceiptSignal>();
+  private seq: number;
+
+  constructor(
+    private readonly request: DeliveryRequest,
+    private readonly workflowId: string,
+    private readonly policy: DeliveryPolicy,
+    auditSeqBase: number,
+  ) {
+    this.seq = auditSeqBase;
+  }
+
+  onRcsEvent(event: RcsEventSignal): void {
+    if (event.eventType === 'DELIVERED' || event.eventType === 'READ') this.rcsDelivered = true;
+  }
+
+  onSmsReceipt(receipt: SmsReceiptSignal): void {
+    // Duplicates overwrite with the same value; a final state is never replaced by an interim one.
+    const known = this.smsReceipts.get(receipt.smscMessageId);
+    if (!known || !FINAL_SMS_STATES.has(known.state)) this.smsReceipts.set(receipt.smscMessageId, receipt);
+  }
+
+  /** Pilot: the other channel won; an RCS copy still in flight is revoked. */
+  onStandDown(): void {
+    this.standDown = true;
+  }
+
+  enter(next: DeliveryStep): void {
+    this.step = next;
+    upsertSearchAttributes([{ key: DeliveryStateKey, value: next }]);
+  }
+
+  async audit(entry: Omit<AuditEntry, 'messageId' | 'seq' | 'occurredAt'>): Promise<void> {
+    const r = this.request;
+    await recordAudit({
+      context: { tenant: r.tenant, recipient: r.to, region: r.region, flow: r.flow },
+      entries: [{ ...entry, messageId: r.messageId, seq: this.seq++, occurredAt: new Date().toISOString() }],
+    });
+  }
+
+  private attempt(record: Omit<AttemptRecord, 'at'>): void {
+    this.attempts.push({ ...record, at: new Date().toISOString() });
+  }
+
+  async tryRcs(options: { supplementary?: boolean } = {}): Promise<StepResult> {
+    const supplementary = options.supplementary ? { supplementary: true } : {};
+    const detail: Record<string, boolean> = options.supplementary ? { supplementary: true } : {};
+    const sentAt = Date.now();
+    for (let n = 1; ; n++) {
+      this.enter('sending-rcs');
+      try {
+        await sendRcs({ messageId: this.request.messageId, to: this.request.to, text: this.request.text });
+        break;
+      } catch (err) {
+        const failure = channelFailure(err);
+        this.attempt({ channel: 'rcs', result: 'failed', errorCode: failure.code, ...supplementary });
+        await this.audit({
+          event: 'attempt',
+          channel: 'rcs',
+          result: 'failed',
+          errorCode: failure.code,
+          detail: { n, ...detail },
+        });
+        if (failure.type !== 'RcsTransientError') {
+          return { delivered: false, reason: 'rcs_permanent_error', errorCode: failure.code };
+        }
+        if (n >= this.policy.rcsMaxAttempts) {
+          return { delivered: false, reason: 'rcs_retries_exhausted', errorCode: failure.code };
+        }
+        await sleep(failure.retryAfterMs ?? this.policy.rcsRetryBackoffMs * 2 ** (n - 1));
+      }
+    }
+    this.enter('awaiting-rcs-receipt');
+    await this.audit({ event: 'accepted', channel: 'rcs', result: 'accepted', errorCode: null, detail });
+    await condition(() => this.rcsDelivered || this.standDown, this.policy.rcsReceiptTimeoutMs);
+    if (!this.rcsDelivered) {
+      this.enter('revoking-rcs');
+      const revoked = await revokeRcs({ messageId: this.request.messageId, to: this.request.to });
+      const code = this.standDown ? 'STOOD_DOWN' : 'RECEIPT_TIMEOUT';
+      if (revoked === 'revoked') {
+        this.attempt({ channel: 'rcs', result: 'revoked', errorCode: code, ...supplementary });
+        await this.audit({ event: 'revoked', channel: 'rcs', result: 'revoked', errorCode: code, detail });
+        return { delivered: false, reason: 'rcs_receipt_timeout', errorCode: code, revoked: true };
+      }
+      // The hub answered "too late": the phone has the message, so RCS delivered it.
+    }
+    const deliveredAt = Date.now();
+    this.attempt({ channel: 'rcs', result: 'delivered', errorCode: null, ...supplementary });
+    await this.audit({ event: 'delivered', channel: 'rcs', result: 'delivered', errorCode: null, detail });
+    return { delivered: true, deliveredAt, latencyMs: deliveredAt - sentAt };
+  }
+
+  async trySms(): Promise<StepResult> {
+    this.enter('sending-sms');
+    const sentAt = Date.now();
+    let smscMessageIds: string[];
+    try {
+      ({ smscMessageIds } = await sendSms({
+        messageId: this.request.messageId,
+        workflowId: this.workflowId,
+        to: this.request.to,
+        text: this.request.text,
+      }));
+    } catch (err) {
+      const failure = channelFailure(err);
+      this.attempt({ channel: 'sms', result: 'failed', errorCode: failure.code });
+      await this.audit({
+        event: 'attempt',
+        channel: 'sms',
+        result: 'failed',
+        errorCode: failure.code,
+        detail: {},
+      });
+      return { delivered: false, reason: null, errorCode: failure.code };
+    }
+    this.enter('awaiting-sms-receipt');
+    await this.audit({
+      event: 'accepted',
+      channel: 'sms',
+      result: 'accepted',
+      errorCode: null,
+      detail: { parts: smscMessageIds.length },
+    });
+    const finalFor = (id: string) => {
+      const r = this.smsReceipts.get(id);
+      return r && FINAL_SMS_STATES.has(r.state) ? r : undefined;
+    };
+    const allFinal = await condition(() => smscMessageIds.every(finalFor), this.policy.smsReceiptTimeoutMs);
+    if (!allFinal) {
+      this.attempt({ channel: 'sms', result: 'timeout', errorCode: 'RECEIPT_TIMEOUT' });
+      await this.audit({
+        event: 'timeout',
+        channel: 'sms',
+        result: 'timeout',
+        errorCode: 'RECEIPT_TIMEOUT',
+        detail: {},
+      });
+      return { delivered: false, reason: null, errorCode: 'RECEIPT_TIMEOUT' };
+    }
+    const failedPart = smscMessageIds.map(finalFor).find((r) => r?.state !== 'DELIVRD');
+    if (failedPart) {
+      const code = `${failedPart.state}${failedPart.errorCode ? `:${failedPart.errorCode}` : ''}`;
+      this.attempt({ channel: 'sms', result: 'failed', errorCode: code });
+      await this.audit({ event: 'receipt', channel: 'sms', result: 'failed', errorCode: code, detail: {} });
+      return { delivered: false, reason: null, errorCode: code };
+    }
+    const deliveredAt = Date.now();
+    this.attempt({ channel: 'sms', result: 'delivered', errorCode: null });
+    await this.audit({
+      event: 'delivered',
+      channel: 'sms',
+      result: 'delivered',
+      errorCode: null,
+      detail: {},
+    });
+    return { delivered: true, deliveredAt, latencyMs: deliveredAt - sentAt };
+  }
+}
+
+export function channelFailure(err: unknown): { type: string | null } & ChannelFailureDetails {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  if (cause instanceof ApplicationFailure) {
+    const details = cause.details?.[0] as ChannelFailureDetails | undefined;
+    return {
+      type: cause.type ?? null,
+      code: details?.code ?? cause.type ?? 'UNKNOWN',
+      retryAfterMs: details?.retryAfterMs ?? null,
+    };
+  }
+  return { type: null, code: 'UNKNOWN', retryAfterMs: null };
+}
+
+export type { RcsEventSignal };
