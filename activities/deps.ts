@@ -45,12 +45,23 @@ export interface GuardSource {
   measure(region: string, windowMs: number): Promise<FallbackSample>;
 }
 
-/** Everything the activities touch, injected so each can be swapped for a real peer in tests. */
-export interface ActivityDeps {
-  policy: DeliveryPolicy;
+/** One region's carriers. */
+export interface ChannelSet {
   capabilities: CapabilityProbe;
   rcsHub: RcsHub;
   smsGateway: SmsGateway;
+}
+
+/** Residency: the only way to reach a carrier is through the message's own region. */
+export interface RegionalChannels {
+  /** Throws RegionUnservedError for a region without endpoints. */
+  forRegion(region: string): ChannelSet;
+}
+
+/** Everything the activities touch, injected so each can be swapped for a real peer in tests. */
+export interface ActivityDeps {
+  policy: DeliveryPolicy;
+  channels: RegionalChannels;
   smsSubmissions: SmsSubmissionIndex;
   audit: AuditSink;
   rollout: RolloutSource;

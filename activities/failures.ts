@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { RcsPermanentError, RcsTransientError } from '../channels/rcs/errors';
 import { SmsPermanentError, SmsTransientError } from '../channels/sms/errors';
+import { RegionUnservedError } from '../channels/region-errors';
 
 /** Failure types the workflow and its retry policies name. */
 export const FailureType = {
@@ -8,6 +9,7 @@ export const FailureType = {
   RcsPermanent: 'RcsPermanentError',
   SmsTransient: 'SmsTransientError',
   SmsPermanent: 'SmsPermanentError',
+  RegionUnserved: 'RegionUnservedError',
 } as const;
 
 export interface ChannelFailureDetails {
@@ -34,6 +36,12 @@ export function toApplicationFailure(err: unknown): unknown {
   }
   if (err instanceof SmsPermanentError) {
     return failure(FailureType.SmsPermanent, err.message, true, { code: err.code, retryAfterMs: null });
+  }
+  if (err instanceof RegionUnservedError) {
+    return failure(FailureType.RegionUnserved, err.message, true, {
+      code: 'REGION_UNSERVED',
+      retryAfterMs: null,
+    });
   }
   return err;
 }

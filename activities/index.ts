@@ -14,6 +14,8 @@ export type { ActivityDeps, DeliveryPolicy } from './deps';
 export interface RecipientRef {
   messageId: string;
   to: string;
+  /** Residency: the carriers of this region, and no other, are used. */
+  region: string;
 }
 
 export interface RcsSendInput extends RecipientRef {
@@ -57,15 +59,23 @@ export function createActivities(deps: ActivityDeps) {
     },
 
     async probeCapability(input: RecipientRef): Promise<RecipientCapability> {
-      return mappingFailures(() => deps.capabilities.probe(input.to, input.messageId));
+      return mappingFailures(() =>
+        deps.channels.forRegion(input.region).capabilities.probe(input.to, input.messageId),
+      );
     },
 
     async sendRcs(input: RcsSendInput): Promise<void> {
-      await mappingFailures(() => deps.rcsHub.sendMessage(input.to, input.messageId, { text: input.text }));
+      await mappingFailures(() =>
+        deps.channels
+          .forRegion(input.region)
+          .rcsHub.sendMessage(input.to, input.messageId, { text: input.text }),
+      );
     },
 
     async revokeRcs(input: RecipientRef): Promise<RevokeResult> {
-      return mappingFailures(() => deps.rcsHub.revokeMessage(input.to, input.messageId));
+      return mappingFailures(() =>
+        deps.channels.forRegion(input.region).rcsHub.revokeMessage(input.to, input.messageId),
+      );
     },
 
     /**
@@ -93,7 +103,7 @@ export function createActivities(deps: ActivityDeps) {
       // What the workflow gets must be what receipts are routed under: the stored spelling.
       const ids = new Map(accepted);
       const result = await mappingFailures(() =>
-        deps.smsGateway.submit(
+        deps.channels.forRegion(input.region).smsGateway.submit(
           { messageId: input.messageId, to: input.to, text: input.text },
           {
             alreadyAccepted: earlierParts > 0 ? { parts: earlierParts, smscMessageIds: accepted } : undefined,

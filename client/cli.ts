@@ -7,6 +7,11 @@ import { UnknownMessageError } from './switchboard-client';
 import type { SwitchboardClient } from './switchboard-client';
 import { ValidationError } from './validation';
 import { registerRolloutCommands } from './rollout-commands';
+import { registerAuditCommands } from './audit-commands';
+import type { AuditCommandDeps } from './audit-commands';
+import { AuditLog } from '../store/audit-log';
+import { AuditExportError } from '../store/audit-export';
+import { dropExpiredAuditPartitions, ensureAuditPartitions } from '../store/audit-retention';
 import type { RolloutDeps } from './rollout-commands';
 import { databaseUrlFor } from './database-url';
 import { loadConfig } from '../config';
@@ -25,6 +30,18 @@ async function withClient(run: (client: SwitchboardClient) => Promise<void>): Pr
     await run(client);
   } finally {
     await client.close();
+  }
+}
+
+async function withAuditDeps(run: (deps: AuditCommandDeps) => Promise<void>): Promise<void> {
+  const env = loadConfig();
+  const secrets = resolveSecrets({ ...env, DATA_DIR: dataDir(env) });
+  const db = openDatabase(databaseUrlFor(env), 2);
+  try {
+    await migrate(db);
+    await run({ db, auditLog: new AuditLog(db, secrets.auditHashKey) });
+  } finally {
+    await db.end();
   }
 }
 
@@ -112,6 +129,23 @@ export function buildCli(): Command {
     });
 
   registerRolloutCommands(program, withRolloutDeps);
+  const audit = registerAuditCommands(program, withAuditDeps);
+  audit
+    .command('retention')
+    .description('drop whole monthly partitions older than AUDIT_RETENTION_YEARS (run as the table owner)')
+    .option('--json', 'JSON output')
+    .action(async (opts: { json?: boolean }) => {
+      const env = loadConfig();
+      await withAuditDeps(async ({ db }) => {
+        await ensureAuditPartitions(db, new Date());
+        const dropped = await dropExpiredAuditPartitions(db, env.AUDIT_RETENTION_YEARS);
+        print(
+          !!opts.json,
+          { dropped },
+          dropped.length ? dropped.map((p) => `dropped ${p.name}`).join('\n') : 'nothing has expired',
+        );
+      });
+    });
   return program;
 }
 
@@ -122,6 +156,11 @@ export async function main(argv: string[]): Promise<void> {
     if (err instanceof ValidationError || err instanceof ConfigError || err instanceof NoGoodVersionError) {
       process.stderr.write(`switchboard: ${err.message}\n`);
       process.exitCode = EXIT_BAD_INPUT;
+      return;
+    }
+    if (err instanceof AuditExportError) {
+      process.stderr.write(`switchboard: ${err.message}\n`);
+      process.exitCode = EXIT_FAILED_DELIVERY;
       return;
     }
     if (err instanceof UnknownMessageError) {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { regionEndpointsSchema } from './regions';
 
 // Every variable Switchboard reads, validated once at start. .env.example and the README's
 // configuration table list the same names; test/config.test.ts keeps them in step.
@@ -33,9 +34,18 @@ export const envSchema = z.object({
     .optional(),
   CODEC_ACTIVE_KEY: z.string().min(1).optional(),
   AUDIT_HASH_KEY: z.string().min(16).optional(),
+  AUDIT_RETENTION_YEARS: z.coerce.number().int().min(1).max(100).default(7),
   CODEC_SERVER_HOST: z.string().min(1).default('127.0.0.1'),
   CODEC_SERVER_PORT: port.default(8092),
   CODEC_SERVER_TOKEN: z.string().min(16).optional(),
+
+  HOME_REGION: z
+    .string()
+    .regex(/^[a-z0-9-]+$/)
+    .default('us'),
+  REGION_ENDPOINTS: regionEndpointsSchema.default({
+    eu: { rcsHubUrl: 'http://127.0.0.1:8190', smppHost: '127.0.0.1', smppPort: 2875 },
+  }),
 
   SMPP_HOST: z.string().min(1).default('127.0.0.1'),
   SMPP_PORT: port.default(2775),

@@ -58,7 +58,8 @@ export type FallbackReason =
   | 'guard_throttled'
   | 'opted_out'
   | 'not_in_cohort'
-  | 'e2ee_unavailable';
+  | 'e2ee_unavailable'
+  | 'region_unserved';
 
 export interface DeliveryTimings {
   /** Start of the workflow to the delivery receipt (or to the final failure). */

@@ -83,7 +83,11 @@ describe('migration control', function () {
     });
 
     it('pilot with both delivered: one winner, the other recorded as a duplicate', async () => {
-      const outcome = await send('+15550200020', { flow: 'pilot' });
+      // SMS receipts come late, so RCS wins and the SMS (which cannot be recalled) lands too.
+      const { smsc } = stack().carriers;
+      smsc.inject({ receiptDelayMs: 600 });
+      const outcome = await send('+15550200020', { flow: 'pilot' }).finally(() => smsc.resetFaults());
+      assert.equal(outcome.pilot?.winner, 'rcs');
       assert.equal(outcome.status, 'delivered');
       assert.equal(outcome.flow, 'pilot');
       assert.ok(outcome.pilot);

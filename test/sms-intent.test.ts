@@ -9,6 +9,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import pino from 'pino';
 import { createActivities } from '../activities';
 import type { ActivityDeps } from '../activities';
+import type { ChannelSet } from '../activities/deps';
+import type { SmsGateway } from '../channels/sms/types';
 import { ReceiptRouter } from '../channels/receipts/receipt-router';
 import type { ReceiptSink } from '../channels/receipts/receipt-router';
 import { receiptIdCandidates } from '../channels/sms/delivery-receipt';
@@ -25,17 +27,27 @@ const TO = '+15550300001'; // the number plan delivers SMS to it
 const LONG = Array.from({ length: 400 }, (_, i) => 'abcdefghij'.charAt(i % 10)).join(''); // 3 parts
 
 /** sendSms of createActivities with real SMS deps; it touches nothing else. */
-function smsSender(deps: Pick<ActivityDeps, 'smsGateway' | 'smsSubmissions'>) {
+function smsSender({
+  smsGateway,
+  smsSubmissions,
+}: {
+  smsGateway: SmsGateway;
+  smsSubmissions: ActivityDeps['smsSubmissions'];
+}) {
+  const deps = {
+    smsSubmissions,
+    channels: { forRegion: () => ({ smsGateway }) as unknown as ChannelSet },
+  };
   const activities = createActivities(
     new Proxy(deps, {
       get: (target, key) => (key in target ? target[key as keyof typeof target] : undefined),
-    }) as ActivityDeps,
+    }) as unknown as ActivityDeps,
   );
   return (message: ReturnType<typeof input>) => activities.sendSms(message);
 }
 
 function input(messageId = randomUUID()) {
-  return { messageId, workflowId: `deliver-${messageId}`, to: TO, text: LONG };
+  return { messageId, workflowId: `deliver-${messageId}`, to: TO, region: 'us', text: LONG };
 }
 
 /** Every submit the SMSC accepted for this message, by part number. */

@@ -14,7 +14,7 @@ export interface SandboxCarriers {
 /** The sandbox SMSC and RCS hub, on the ports the worker's config points at. */
 export async function startSandboxCarriers(
   env: Env,
-  options: { webhookUrl: string; logger: Logger; smppPort?: number; rcsPort?: number },
+  options: { webhookUrl: string; logger: Logger; smppPort?: number; rcsPort?: number; region?: string },
 ): Promise<SandboxCarriers> {
   const smsc = new SandboxSmsc({
     host: env.SANDBOX_HOST,
@@ -31,6 +31,7 @@ export async function startSandboxCarriers(
     bearerToken: env.RCS_HUB_TOKEN,
     clientToken: env.RCS_WEBHOOK_CLIENT_TOKEN,
     webhookUrl: options.webhookUrl,
+    ...(options.region ? { region: options.region } : {}),
     deliveryDelayMs: env.SANDBOX_RECEIPT_DELAY_MS,
     logger: options.logger,
   });

@@ -87,7 +87,22 @@ async function main(): Promise<void> {
         logger: logger.child({ component: 'sandbox' }),
       });
       stops.push(() => (carriers as SandboxCarriers).stop());
-      logger.info({ smpp: carriers.smppPort, rcsHub: carriers.rcsHubUrl }, 'sandbox carriers up');
+      logger.info(
+        { region: env.HOME_REGION, smpp: carriers.smppPort, rcsHub: carriers.rcsHubUrl },
+        'sandbox carriers up',
+      );
+      // Every other region gets carriers of its own, which refuse numbers of other regions.
+      for (const [region, endpoint] of Object.entries(env.REGION_ENDPOINTS)) {
+        const regional = await startSandboxCarriers(env, {
+          webhookUrl: `http://${env.RECEIPTS_HOST}:${env.RECEIPTS_PORT}${RBM_WEBHOOK_PATH}`,
+          logger: logger.child({ component: 'sandbox', region }),
+          smppPort: endpoint.smppPort,
+          rcsPort: Number(new URL(endpoint.rcsHubUrl).port || 80),
+          region,
+        });
+        stops.push(() => regional.stop());
+        logger.info({ region, smpp: regional.smppPort, rcsHub: regional.rcsHubUrl }, 'sandbox carriers up');
+      }
     }
 
     const worker = await startWorker({ env, secrets, temporalAddress, databaseUrl: pg.url, logger });

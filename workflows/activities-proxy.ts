@@ -10,7 +10,11 @@ export const { getDeliveryPolicy, recordAudit, getRoutingContext } = proxyLocalA
 
 export const { probeCapability, revokeRcs } = proxyActivities<Activities>({
   startToCloseTimeout: '15 seconds',
-  retry: { initialInterval: '500 ms', maximumAttempts: 3, nonRetryableErrorTypes: ['RcsPermanentError'] },
+  retry: {
+    initialInterval: '500 ms',
+    maximumAttempts: 3,
+    nonRetryableErrorTypes: ['RcsPermanentError', 'RegionUnservedError'],
+  },
 });
 
 // RCS attempts are counted by the workflow, not by Temporal's retry, so that each attempt's
@@ -18,7 +22,10 @@ export const { probeCapability, revokeRcs } = proxyActivities<Activities>({
 // that carry no type of ours (a crashed worker, a bug); a resend is harmless, RBM dedupes on messageId.
 export const { sendRcs } = proxyActivities<Activities>({
   startToCloseTimeout: '15 seconds',
-  retry: { maximumAttempts: 2, nonRetryableErrorTypes: ['RcsTransientError', 'RcsPermanentError'] },
+  retry: {
+    maximumAttempts: 2,
+    nonRetryableErrorTypes: ['RcsTransientError', 'RcsPermanentError', 'RegionUnservedError'],
+  },
 });
 
 // SMS is the path that must not fail: transient SMSC trouble is retried for as long as it lasts.
@@ -30,7 +37,7 @@ export const { sendSms } = proxyActivities<Activities>({
     backoffCoefficient: 2,
     maximumInterval: '1 minute',
     maximumAttempts: 20,
-    nonRetryableErrorTypes: ['SmsPermanentError'],
+    nonRetryableErrorTypes: ['SmsPermanentError', 'RegionUnservedError'],
   },
 });
 

@@ -80,7 +80,12 @@ export class ChannelRunner {
     for (let n = 1; ; n++) {
       this.enter('sending-rcs');
       try {
-        await sendRcs({ messageId: this.request.messageId, to: this.request.to, text: this.request.text });
+        await sendRcs({
+          messageId: this.request.messageId,
+          to: this.request.to,
+          region: this.request.region,
+          text: this.request.text,
+        });
         break;
       } catch (err) {
         const failure = channelFailure(err);
@@ -106,7 +111,11 @@ export class ChannelRunner {
     await condition(() => this.rcsDelivered || this.standDown, this.policy.rcsReceiptTimeoutMs);
     if (!this.rcsDelivered) {
       this.enter('revoking-rcs');
-      const revoked = await revokeRcs({ messageId: this.request.messageId, to: this.request.to });
+      const revoked = await revokeRcs({
+        messageId: this.request.messageId,
+        to: this.request.to,
+        region: this.request.region,
+      });
       const code = this.standDown ? 'STOOD_DOWN' : 'RECEIPT_TIMEOUT';
       if (revoked === 'revoked') {
         this.attempt({ channel: 'rcs', result: 'revoked', errorCode: code, ...supplementary });
@@ -130,6 +139,7 @@ export class ChannelRunner {
         messageId: this.request.messageId,
         workflowId: this.workflowId,
         to: this.request.to,
+        region: this.request.region,
         text: this.request.text,
       }));
     } catch (err) {

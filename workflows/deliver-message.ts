@@ -81,10 +81,16 @@ export async function deliverMessage(request: DeliveryRequest): Promise<Delivery
 
   runner.enter('probing');
   let capability: RecipientCapability | null = null;
+  let regionUnserved = false;
   try {
-    capability = await probeCapability({ messageId: request.messageId, to: request.to });
+    capability = await probeCapability({
+      messageId: request.messageId,
+      to: request.to,
+      region: request.region,
+    });
   } catch (err) {
     const failure = channelFailure(err);
+    regionUnserved = failure.type === 'RegionUnservedError';
     await runner.audit({
       event: 'probe_failed',
       channel: 'rcs',
@@ -95,7 +101,16 @@ export async function deliverMessage(request: DeliveryRequest): Promise<Delivery
   }
   const probeMs = Date.now() - startedAt;
   const context = await getRoutingContext({ to: request.to, region: request.region });
-  const plan = route(request, capability, context);
+  // Residency: with no carrier in the message's region there is nothing to send through.
+  const plan: RoutePlan = regionUnserved
+    ? {
+        ...route(request, null, context),
+        mode: 'sequential',
+        steps: [],
+        supplementaryRcs: false,
+        reason: 'region_unserved',
+      }
+    : route(request, capability, context);
   const flow = effectiveFlow(request, plan);
   if (flow !== request.flow) upsertSearchAttributes([{ key: MessageFlowKey, value: flow }]);
   await runner.audit({
@@ -161,7 +176,8 @@ export async function deliverMessage(request: DeliveryRequest): Promise<Delivery
 
 /** Standard and critical flows: one channel after another until one delivers. */
 async function deliverInTurn(plan: RoutePlan, runner: ChannelRunner): Promise<Delivered> {
-  let fallbackReason: FallbackReason | null = plan.reason === 'e2ee_unavailable' ? null : plan.reason;
+  const terminal = plan.reason === 'e2ee_unavailable' || plan.reason === 'region_unserved';
+  let fallbackReason: FallbackReason | null = terminal ? null : plan.reason;
   const latency: Record<'rcs' | 'sms', number | null> = { rcs: null, sms: null };
   let delivered: ChannelName | null = null;
   for (const step of plan.steps) {
@@ -182,7 +198,7 @@ async function deliverInTurn(plan: RoutePlan, runner: ChannelRunner): Promise<De
     delivered: delivered !== null,
     channel: delivered,
     attempts: runner.attempts,
-    fallbackReason: plan.reason === 'e2ee_unavailable' ? 'e2ee_unavailable' : fallbackReason,
+    fallbackReason: terminal ? plan.reason : fallbackReason,
     rcsMs: latency.rcs,
     smsMs: latency.sms,
     pilot: null,

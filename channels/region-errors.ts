@@ -1,0 +1,7 @@
+/** A message whose region has no endpoint: refused rather than sent through another region. */
+export class RegionUnservedError extends Error {
+  override readonly name = 'RegionUnservedError';
+  constructor(region: string) {
+    super(`no carrier endpoints are configured for region ${region}`);
+  }
+}
