@@ -62,6 +62,8 @@ export interface RegionalChannels {
 export interface ActivityDeps {
   policy: DeliveryPolicy;
   channels: RegionalChannels;
+  /** Which workflow waits for each RBM message id's events. */
+  rcsSends: { record(rbmMessageId: string, messageId: string, workflowId: string): Promise<void> };
   smsSubmissions: SmsSubmissionIndex;
   audit: AuditSink;
   rollout: RolloutSource;

@@ -1,5 +1,6 @@
 import type { RecipientCapability } from '../domain/message';
 import type { RoutingContext } from '../domain/rollout';
+import { uuidV5 } from '../domain/uuid-v5';
 import type { FallbackSample } from '../store/rollout/guard-store';
 import { cohortBucket } from '../store/rollout/cohort';
 import type { RevokeResult } from '../channels/rcs/types';
@@ -19,8 +20,19 @@ export interface RecipientRef {
 }
 
 export interface RcsSendInput extends RecipientRef {
+  workflowId: string;
   text: string;
+  /** MLS ciphertext (base64) made by the sender's app; sent instead of the text. */
+  e2ee?: { ciphertext: string; welcome?: string };
 }
+
+export interface RcsRevokeInput extends RecipientRef {
+  /** Which of the message's RCS sends: the encrypted one or the plain one. */
+  e2ee: boolean;
+}
+
+/** The encrypted send of a message has an RBM id of its own, so a plain send may follow it. */
+const rbmMessageId = (messageId: string, e2ee: boolean) => (e2ee ? uuidV5(`${messageId}:e2ee`) : messageId);
 
 export interface SmsSendInput extends RecipientRef {
   workflowId: string;
@@ -64,17 +76,31 @@ export function createActivities(deps: ActivityDeps) {
       );
     },
 
-    async sendRcs(input: RcsSendInput): Promise<void> {
-      await mappingFailures(() =>
-        deps.channels
-          .forRegion(input.region)
-          .rcsHub.sendMessage(input.to, input.messageId, { text: input.text }),
+    /** Returns the RBM message id it used, which the hub's events will carry. */
+    async sendRcs(input: RcsSendInput): Promise<{ rbmMessageId: string }> {
+      const rcsHub = await mappingFailures(() =>
+        Promise.resolve(deps.channels.forRegion(input.region).rcsHub),
       );
+      const id = rbmMessageId(input.messageId, !!input.e2ee);
+      await deps.rcsSends.record(id, input.messageId, input.workflowId);
+      const content = input.e2ee
+        ? {
+            text: '',
+            e2ee: {
+              ciphertext: Buffer.from(input.e2ee.ciphertext, 'base64'),
+              ...(input.e2ee.welcome ? { welcome: Buffer.from(input.e2ee.welcome, 'base64') } : {}),
+            },
+          }
+        : { text: input.text };
+      await mappingFailures(() => rcsHub.sendMessage(input.to, id, content));
+      return { rbmMessageId: id };
     },
 
-    async revokeRcs(input: RecipientRef): Promise<RevokeResult> {
+    async revokeRcs(input: RcsRevokeInput): Promise<RevokeResult> {
       return mappingFailures(() =>
-        deps.channels.forRegion(input.region).rcsHub.revokeMessage(input.to, input.messageId),
+        deps.channels
+          .forRegion(input.region)
+          .rcsHub.revokeMessage(input.to, rbmMessageId(input.messageId, input.e2ee)),
       );
     },
 

@@ -1,4 +1,5 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import { uuidV5 } from '../domain/uuid-v5';
 import {
   Client,
   Connection,
@@ -12,12 +13,16 @@ import type { LiveStatus } from '../workflows/definitions';
 import { statusQuery } from '../workflows/definitions';
 import type { SendInput } from './validation';
 import { validateSend } from './validation';
+import { sealForRecipient } from './e2ee-sealing';
+import type { MessageSealer } from './e2ee-sealing';
 
 export interface SwitchboardClientOptions {
   address: string;
   namespace: string;
   taskQueue: string;
   dataConverter: DataConverter;
+  /** The app's MLS sender (client-managed keys); without one, E2EE is unavailable to this client. */
+  e2ee?: MessageSealer;
 }
 
 export interface SentMessage {
@@ -25,6 +30,10 @@ export interface SentMessage {
   workflowId: string;
   /** False when an idempotency key matched a message that was already started. */
   started: boolean;
+  /** Sealed for the recipient with MLS in this process. */
+  encrypted: boolean;
+  /** Why the message could not be sealed (a key-negotiation code), when E2EE was asked for. */
+  e2eeError: string | null;
 }
 
 /** What `status` shows: the outcome once there is one, the live step before. */
@@ -43,6 +52,7 @@ export class SwitchboardClient {
     private readonly client: Client,
     private readonly connection: Connection,
     private readonly taskQueue: string,
+    private readonly sealer: MessageSealer | null,
   ) {}
 
   static async connect(options: SwitchboardClientOptions): Promise<SwitchboardClient> {
@@ -52,7 +62,7 @@ export class SwitchboardClient {
       namespace: options.namespace,
       dataConverter: options.dataConverter,
     });
-    return new SwitchboardClient(client, connection, options.taskQueue);
+    return new SwitchboardClient(client, connection, options.taskQueue, options.e2ee ?? null);
   }
 
   /** Validates, then starts one deliverMessage workflow. Throws ValidationError before starting anything. */
@@ -65,16 +75,23 @@ export class SwitchboardClient {
       ? uuidV5(`${valid.tenant}\0${valid.idempotencyKey}`)
       : randomUUID();
     const workflowId = workflowIdFor(messageId);
+    const sealed = await sealForRecipient(this.sealer, valid.to, valid.text, valid.e2ee, input.notice);
     const request: DeliveryRequest = {
       messageId,
       to: valid.to,
-      text: valid.text,
+      text: sealed.text,
+      ...(sealed.textIsNotice ? { textIsNotice: true } : {}),
+      ...(sealed.payload ? { e2eePayload: sealed.payload } : {}),
       flow: valid.flow,
       e2ee: valid.e2ee,
       tenant: valid.tenant,
       region: valid.region,
       submittedAt: new Date().toISOString(),
       ...(valid.rcsCopy ? { rcsCopy: true } : {}),
+    };
+    const e2ee = {
+      encrypted: sealed.payload !== null,
+      e2eeError: valid.e2ee === 'off' ? null : sealed.negotiationError,
     };
     try {
       await this.client.workflow.start('deliverMessage', {
@@ -84,10 +101,10 @@ export class SwitchboardClient {
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
         memo: { tenant: valid.tenant, region: valid.region, flow: valid.flow, e2eePolicy: valid.e2ee },
       });
-      return { messageId, workflowId, started: true };
+      return { messageId, workflowId, started: true, ...e2ee };
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError)
-        return { messageId, workflowId, started: false };
+        return { messageId, workflowId, started: false, ...e2ee };
       throw err;
     }
   }
@@ -121,17 +138,6 @@ export class SwitchboardClient {
   async close(): Promise<void> {
     await this.connection.close();
   }
-}
-
-/** Switchboard's namespace for name-based (v5) message ids. */
-const MESSAGE_ID_NAMESPACE = Buffer.from('4f2a1c6e9b3d4e7a8c5f0d1b2a3c4d5e', 'hex');
-
-function uuidV5(name: string): string {
-  const hash = createHash('sha1').update(MESSAGE_ID_NAMESPACE).update(name).digest();
-  hash[6] = ((hash[6] ?? 0) & 0x0f) | 0x50;
-  hash[8] = ((hash[8] ?? 0) & 0x3f) | 0x80;
-  const hex = hash.subarray(0, 16).toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
 function pendingView(

@@ -26,6 +26,8 @@ export interface SendInput {
   tenant?: string;
   /** Critical flow: also send a supplementary RCS copy. */
   rcsCopy?: boolean;
+  /** e2ee=required: what the recipient gets when the message cannot go end-to-end encrypted. */
+  notice?: string;
 }
 
 export interface ValidSend {
@@ -75,6 +77,9 @@ export function validateSend(input: SendInput): ValidSend {
   if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(tenant))
     throw new ValidationError('tenant', 'lowercase letters, digits and dashes');
   if (input.rcsCopy && flow !== 'critical') throw new ValidationError('rcsCopy', 'only with flow critical');
+  if (input.notice !== undefined && (input.notice.trim().length === 0 || [...input.notice].length > 320)) {
+    throw new ValidationError('notice', '1 to 320 characters');
+  }
   return {
     to,
     text,

@@ -25,6 +25,23 @@ export interface DeliveryRequest {
   submittedAt: string; // ISO-8601, set by the client
   /** Critical flow only: also send an RCS copy after the authoritative SMS. */
   rcsCopy?: boolean;
+  /**
+   * Client-managed E2EE: MLS ciphertext made by the sender's app. With it, `text` is what may go
+   * out without E2EE: the plaintext for `preferred`, the app's notice for `required`.
+   */
+  e2eePayload?: E2eePayload;
+  /** Set by the client for `required`: `text` is a notice, never the message. */
+  textIsNotice?: boolean;
+}
+
+export interface E2eePayload {
+  /** base64 MLS PrivateMessage. */
+  ciphertext: string;
+  /** base64 MLS Welcome: the first message of a group only. */
+  welcome?: string;
+  /** Time the app spent on key negotiation and encryption for this message. */
+  negotiationMs: number;
+  newGroup: boolean;
 }
 
 export interface RecipientCapability {
@@ -44,6 +61,8 @@ export interface AttemptRecord {
   at: string; // ISO-8601 workflow time
   /** A supplementary copy (critical flow): never the authoritative delivery. */
   supplementary?: boolean;
+  /** Sent end-to-end encrypted (MLS). */
+  e2ee?: boolean;
 }
 
 export type FallbackReason =
@@ -59,6 +78,7 @@ export type FallbackReason =
   | 'opted_out'
   | 'not_in_cohort'
   | 'e2ee_unavailable'
+  | 'e2ee_failed'
   | 'region_unserved';
 
 export interface DeliveryTimings {
@@ -68,6 +88,8 @@ export interface DeliveryTimings {
   /** Per channel, first send to its receipt. */
   rcsMs: number | null;
   smsMs: number | null;
+  /** E2EE negotiation as the sender's app measured it (first message of a group vs later ones). */
+  e2eeNegotiationMs?: number | null;
 }
 
 /** Dual delivery (pilot): which channel won and what became of the other. */

@@ -3,6 +3,7 @@
 
 import { auditChainMigration } from './audit-schema';
 import { rolloutMigration } from './rollout/migration';
+import { rcsSendsMigration } from './rcs-sends';
 
 export interface Migration {
   id: number;
@@ -128,4 +129,5 @@ export const MIGRATIONS: Migration[] = [
     `,
   },
   rolloutMigration,
+  rcsSendsMigration,
 ];

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { workflowIdFor } from '../domain/message';
+import type { deliverMessage } from '../workflows';
 import { AuditLog } from '../store/audit-log';
 import { DeliveryChannelKey, DeliveryStateKey, FallbackReasonKey } from '../workflows/definitions';
 import { TEST_SECRETS, stack } from './fixtures/stack';
@@ -87,10 +90,47 @@ describe('deliverMessage over the sandbox carriers', function () {
     assert.equal(done.channel, 'sms');
   });
 
-  it('e2ee=required refuses to send unencrypted and says why', async () => {
-    const { switchboard } = stack();
-    const sent = await switchboard.send({ to: '+15550100003', text: 'secret', e2ee: 'required' });
+  it('e2ee=required without an MLS sender: only the notice goes out, and the sender is told why', async () => {
+    const { switchboard, carriers } = stack();
+    const to = '+15550300010';
+    const sent = await switchboard.send({
+      to,
+      text: 'secret-marker-e2ee',
+      e2ee: 'required',
+      notice: 'Open the app',
+    });
+    assert.equal(sent.encrypted, false);
+    assert.equal(sent.e2eeError, 'NO_SENDER');
     const outcome = await switchboard.waitForOutcome(sent.messageId);
+    assert.equal(outcome.status, 'delivered');
+    assert.equal(outcome.fallbackReason, 'e2ee_unavailable');
+    assert.equal(outcome.e2ee, false);
+    const got = carriers.smsc.received.filter((m) => m.destination.endsWith(to.slice(1)));
+    assert.deepEqual(
+      got.map((m) => m.text),
+      ['Open the app'],
+    );
+  });
+
+  it('a required message whose text is not a notice is never sent (defence in depth)', async () => {
+    const { client, taskQueue } = stack();
+    const messageId = randomUUID();
+    const outcome = await client.workflow.execute<typeof deliverMessage>('deliverMessage', {
+      taskQueue,
+      workflowId: workflowIdFor(messageId),
+      args: [
+        {
+          messageId,
+          to: '+15550100003',
+          text: 'plaintext',
+          flow: 'standard',
+          e2ee: 'required',
+          tenant: 'default',
+          region: 'us',
+          submittedAt: new Date().toISOString(),
+        },
+      ],
+    });
     assert.equal(outcome.status, 'failed');
     assert.equal(outcome.fallbackReason, 'e2ee_unavailable');
     assert.deepEqual(outcome.attempts, []);

@@ -1,7 +1,6 @@
 import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { ReceiptSink, SignalOutcome } from '../channels/receipts/receipt-router';
-import { workflowIdFor } from '../domain/message';
 import { rcsEventSignal, smsReceiptSignal } from '../workflows/definitions';
 
 /** Delivers routed receipts to workflows as signals; a finished workflow is not an error. */
@@ -16,8 +15,8 @@ export function temporalReceiptSink(client: Client): ReceiptSink {
     }
   };
   return {
-    rcsEvent: (messageId, event) =>
-      signal(() => client.workflow.getHandle(workflowIdFor(messageId)).signal(rcsEventSignal, event)),
+    rcsEvent: (workflowId, event) =>
+      signal(() => client.workflow.getHandle(workflowId).signal(rcsEventSignal, event)),
     smsReceipt: (workflowId, receipt) =>
       signal(() => client.workflow.getHandle(workflowId).signal(smsReceiptSignal, receipt)),
   };

@@ -17,6 +17,7 @@ import { migrate, openDatabase } from '../store/database';
 import { ensureAuditPartitions } from '../store/audit-retention';
 import { PostgresCapabilityStore } from '../store/capability-store';
 import { SmsSubmissions } from '../store/sms-submissions';
+import { RcsSends } from '../store/rcs-sends';
 import { startReceiptsServer } from './receipts-server';
 import { buildRegionalChannels } from './regional-channels';
 import { temporalReceiptSink } from './temporal-sink';
@@ -58,6 +59,7 @@ export async function startWorker(options: {
   });
 
   const smsSubmissions = new SmsSubmissions(db);
+  const rcsSends = new RcsSends(db);
   const channels = buildRegionalChannels(env, {
     sharedCapabilities: new PostgresCapabilityStore(db, deriveKey(options.secrets, 'capability-cache')),
     logger,
@@ -71,6 +73,7 @@ export async function startWorker(options: {
   });
   const router = new ReceiptRouter({
     lookup: smsSubmissions,
+    rcsSends,
     sink: temporalReceiptSink(client),
     logger: logger.child({ component: 'receipts' }),
     idCandidates: receiptIdCandidates,
@@ -99,6 +102,7 @@ export async function startWorker(options: {
     activities: createActivities({
       policy: deliveryPolicyFrom(env),
       channels,
+      rcsSends,
       smsSubmissions,
       audit: new AuditLog(db, options.secrets.auditHashKey),
       rollout: new RolloutStore(db, env.ROLLOUT_DEFAULT_PHASE),

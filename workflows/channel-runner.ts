@@ -7,14 +7,14 @@ import {
 } from '@temporalio/workflow';
 import type { DeliveryPolicy } from '../activities';
 import type { ChannelFailureDetails } from '../activities/failures';
-import type { AttemptRecord, DeliveryRequest, FallbackReason } from '../domain/message';
+import type { AttemptRecord, DeliveryRequest, E2eePayload, FallbackReason } from '../domain/message';
 import type { AuditEntry } from '../store/audit-log';
 import { recordAudit, revokeRcs, sendRcs, sendSms } from './activities-proxy';
 import type { DeliveryStep, RcsEventSignal, SmsReceiptSignal } from './definitions';
 import { DeliveryStateKey } from './definitions';
 
 export type StepResult =
-  | { delivered: true; deliveredAt: number; latencyMs: number; duplicateRisk?: boolean }
+  | { delivered: true; deliveredAt: number; latencyMs: number; e2ee?: boolean }
   | { delivered: false; reason: FallbackReason | null; errorCode: string | null; revoked?: boolean };
 
 const FINAL_SMS_STATES = new Set(['DELIVRD', 'EXPIRED', 'DELETED', 'UNDELIV', 'REJECTD', 'UNKNOWN']);
@@ -27,7 +27,8 @@ const FINAL_SMS_STATES = new Set(['DELIVRD', 'EXPIRED', 'DELETED', 'UNDELIV', 'R
 export class ChannelRunner {
   readonly attempts: AttemptRecord[] = [];
   step: DeliveryStep = 'received';
-  private rcsDelivered = false;
+  /** Events per RBM message id: a message may have an encrypted and a plain RCS send. */
+  private readonly rcsEvents = new Map<string, { delivered: boolean; e2eeFailure: string | null }>();
   private standDown = false;
   private readonly smsReceipts = new Map<string, SmsReceiptSignal>();
   private seq: number;
@@ -42,7 +43,23 @@ export class ChannelRunner {
   }
 
   onRcsEvent(event: RcsEventSignal): void {
-    if (event.eventType === 'DELIVERED' || event.eventType === 'READ') this.rcsDelivered = true;
+    const key = event.rbmMessageId ?? '';
+    const seen = this.rcsEvents.get(key) ?? { delivered: false, e2eeFailure: null };
+    if (event.eventType === 'DELIVERED' || event.eventType === 'READ') {
+      seen.delivered = true;
+    }
+    if (event.eventType === 'E2EE_DECRYPT_FAILED') seen.e2eeFailure = event.errorCode ?? 'UNKNOWN';
+    this.rcsEvents.set(key, seen);
+  }
+
+  private rcsEventsFor(rbmMessageId: string) {
+    // Events without an id (older routers) count for whichever send is waiting.
+    const own = this.rcsEvents.get(rbmMessageId);
+    const anonymous = this.rcsEvents.get('');
+    return {
+      delivered: !!own?.delivered || !!anonymous?.delivered,
+      e2eeFailure: own?.e2eeFailure ?? anonymous?.e2eeFailure ?? null,
+    };
   }
 
   onSmsReceipt(receipt: SmsReceiptSignal): void {
@@ -73,19 +90,27 @@ export class ChannelRunner {
     this.attempts.push({ ...record, at: new Date().toISOString() });
   }
 
-  async tryRcs(options: { supplementary?: boolean } = {}): Promise<StepResult> {
+  async tryRcs(options: { supplementary?: boolean; e2ee?: E2eePayload } = {}): Promise<StepResult> {
+    const e2ee = options.e2ee;
+    let rbmMessageId = '';
     const supplementary = options.supplementary ? { supplementary: true } : {};
     const detail: Record<string, boolean> = options.supplementary ? { supplementary: true } : {};
     const sentAt = Date.now();
     for (let n = 1; ; n++) {
       this.enter('sending-rcs');
       try {
-        await sendRcs({
+        const sent: { rbmMessageId?: string } | undefined = await sendRcs({
           messageId: this.request.messageId,
           to: this.request.to,
           region: this.request.region,
+          workflowId: this.workflowId,
           text: this.request.text,
+          ...(e2ee
+            ? { e2ee: { ciphertext: e2ee.ciphertext, ...(e2ee.welcome ? { welcome: e2ee.welcome } : {}) } }
+            : {}),
         });
+        // Histories recorded before sendRcs returned its id replay with undefined here.
+        rbmMessageId = sent?.rbmMessageId ?? '';
         break;
       } catch (err) {
         const failure = channelFailure(err);
@@ -108,13 +133,32 @@ export class ChannelRunner {
     }
     this.enter('awaiting-rcs-receipt');
     await this.audit({ event: 'accepted', channel: 'rcs', result: 'accepted', errorCode: null, detail });
-    await condition(() => this.rcsDelivered || this.standDown, this.policy.rcsReceiptTimeoutMs);
-    if (!this.rcsDelivered) {
+    const events = () => this.rcsEventsFor(rbmMessageId);
+    await condition(
+      () => events().delivered || events().e2eeFailure !== null || this.standDown,
+      this.policy.rcsReceiptTimeoutMs,
+    );
+    const e2eeFailure = events().e2eeFailure;
+    if (e2eeFailure && !events().delivered) {
+      // The phone could not decrypt: nothing readable reached it, so there is nothing to revoke.
+      const code = `E2EE_${e2eeFailure}`;
+      this.attempt({ channel: 'rcs', result: 'failed', errorCode: code, ...supplementary });
+      await this.audit({
+        event: 'e2ee_failure',
+        channel: 'rcs',
+        result: 'failed',
+        errorCode: code,
+        detail: { newGroup: !!e2ee?.newGroup },
+      });
+      return { delivered: false, reason: 'e2ee_failed', errorCode: code };
+    }
+    if (!events().delivered) {
       this.enter('revoking-rcs');
       const revoked = await revokeRcs({
         messageId: this.request.messageId,
         to: this.request.to,
         region: this.request.region,
+        e2ee: !!e2ee,
       });
       const code = this.standDown ? 'STOOD_DOWN' : 'RECEIPT_TIMEOUT';
       if (revoked === 'revoked') {
@@ -125,9 +169,21 @@ export class ChannelRunner {
       // The hub answered "too late": the phone has the message, so RCS delivered it.
     }
     const deliveredAt = Date.now();
-    this.attempt({ channel: 'rcs', result: 'delivered', errorCode: null, ...supplementary });
-    await this.audit({ event: 'delivered', channel: 'rcs', result: 'delivered', errorCode: null, detail });
-    return { delivered: true, deliveredAt, latencyMs: deliveredAt - sentAt };
+    this.attempt({
+      channel: 'rcs',
+      result: 'delivered',
+      errorCode: null,
+      ...supplementary,
+      ...(e2ee ? { e2ee: true } : {}),
+    });
+    await this.audit({
+      event: 'delivered',
+      channel: 'rcs',
+      result: 'delivered',
+      errorCode: null,
+      detail: { ...detail, ...(e2ee ? { e2ee: true } : {}) },
+    });
+    return { delivered: true, deliveredAt, latencyMs: deliveredAt - sentAt, e2ee: !!e2ee };
   }
 
   async trySms(): Promise<StepResult> {

@@ -4,8 +4,12 @@ import type { AttemptRecord, ChannelName, DeliveryOutcome } from '../domain/mess
 
 /** An RBM event for this message, forwarded by the receipt router. */
 export interface RcsEventSignal {
+  /** Which RCS send of the message the event is about (absent in events from older routers). */
+  rbmMessageId?: string;
   eventType: string;
   eventId: string;
+  /** E2EE_DECRYPT_FAILED: the phone's MLS error code. */
+  errorCode?: string | null;
 }
 
 /** An SMPP delivery receipt for one part, its id already resolved to the one we submitted. */

@@ -45,6 +45,7 @@ interface Delivered {
   rcsMs: number | null;
   smsMs: number | null;
   pilot: PilotReport | null;
+  e2ee: boolean;
 }
 
 /** One message, from request to delivered or failed. */
@@ -136,7 +137,7 @@ export async function deliverMessage(request: DeliveryRequest): Promise<Delivery
   const result =
     plan.mode === 'dual'
       ? await deliverBothWays(request, workflowId, policy, runner, (child) => (rcsChild = child))
-      : await deliverInTurn(plan, runner);
+      : await deliverInTurn(request, plan, runner);
 
   if (result.channel) upsertSearchAttributes([{ key: DeliveryChannelKey, value: result.channel }]);
   if (result.fallbackReason)
@@ -147,11 +148,17 @@ export async function deliverMessage(request: DeliveryRequest): Promise<Delivery
     workflowId,
     status: result.delivered ? 'delivered' : 'failed',
     channel: result.delivered ? result.channel : null,
-    e2ee: false,
+    e2ee: result.delivered && result.e2ee,
     attempts: result.attempts,
     fallbackReason: result.fallbackReason,
     shortlink: false,
-    timings: { totalMs: Date.now() - startedAt, probeMs, rcsMs: result.rcsMs, smsMs: result.smsMs },
+    timings: {
+      totalMs: Date.now() - startedAt,
+      probeMs,
+      rcsMs: result.rcsMs,
+      smsMs: result.smsMs,
+      e2eeNegotiationMs: request.e2eePayload?.negotiationMs ?? null,
+    },
     flow,
     configVersion: plan.configVersion,
     authoritative: result.delivered ? result.channel : null,
@@ -175,17 +182,27 @@ export async function deliverMessage(request: DeliveryRequest): Promise<Delivery
 }
 
 /** Standard and critical flows: one channel after another until one delivers. */
-async function deliverInTurn(plan: RoutePlan, runner: ChannelRunner): Promise<Delivered> {
+async function deliverInTurn(
+  request: DeliveryRequest,
+  plan: RoutePlan,
+  runner: ChannelRunner,
+): Promise<Delivered> {
+  let e2ee = false;
+  // These reasons explain the whole outcome; a later step's failure must not overwrite them.
   const terminal = plan.reason === 'e2ee_unavailable' || plan.reason === 'region_unserved';
   let fallbackReason: FallbackReason | null = terminal ? null : plan.reason;
   const latency: Record<'rcs' | 'sms', number | null> = { rcs: null, sms: null };
   let delivered: ChannelName | null = null;
   for (const step of plan.steps) {
     upsertSearchAttributes([{ key: DeliveryChannelKey, value: step.channel }]);
-    const result = step.channel === 'rcs' ? await runner.tryRcs() : await runner.trySms();
+    const result =
+      step.channel === 'sms'
+        ? await runner.trySms()
+        : await runner.tryRcs(step.e2ee && request.e2eePayload ? { e2ee: request.e2eePayload } : {});
     if (result.delivered) {
       latency[step.channel] = result.latencyMs;
       delivered = step.channel;
+      e2ee = !!result.e2ee;
       break;
     }
     if (result.reason) fallbackReason = result.reason;
@@ -202,6 +219,7 @@ async function deliverInTurn(plan: RoutePlan, runner: ChannelRunner): Promise<De
     rcsMs: latency.rcs,
     smsMs: latency.sms,
     pilot: null,
+    e2ee,
   };
 }
 
@@ -260,6 +278,7 @@ async function deliverBothWays(
     fallbackReason: null,
     rcsMs: latency(rcsResult.result),
     smsMs: latency(smsResult.result),
+    e2ee: false,
     pilot: {
       winner,
       rcsLatencyMs: latency(rcsResult.result),

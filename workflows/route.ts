@@ -24,12 +24,11 @@ const SMS_ONLY: RouteStep[] = [{ channel: 'sms' }];
  * recipient's capability, and the region's rollout (phase, cohort, opt-in, guard).
  * RCS with E2EE → RCS → (app channel, not offered yet) → SMS.
  *
- * E2EE needs ciphertext made by the sender's app (client-managed keys), which requests do not
- * carry yet: `preferred` therefore takes plain RCS, and `required` yields an empty plan, so the
- * sender is told why instead of the text going out unencrypted.
+ * E2EE needs ciphertext made by the sender's app (client-managed keys). Without it, or for a
+ * recipient without E2EE, `preferred` takes plain RCS and `required` sends only the app's notice.
  */
 export function route(
-  request: Pick<DeliveryRequest, 'flow' | 'e2ee'> & { rcsCopy?: boolean },
+  request: Pick<DeliveryRequest, 'flow' | 'e2ee' | 'rcsCopy' | 'e2eePayload' | 'textIsNotice'>,
   /** null when the capability could not be learnt (hub down, probe refused). */
   capability: Pick<RecipientCapability, 'rcs' | 'e2ee'> | null,
   context: RoutingContext,
@@ -49,7 +48,8 @@ export function route(
     configVersion: config.version,
   });
 
-  if (request.e2ee === 'required') return plan([], 'e2ee_unavailable');
+  // Defence in depth: a `required` message whose text is not a notice must never leave unencrypted.
+  if (request.e2ee === 'required' && !request.textIsNotice) return plan([], 'e2ee_unavailable');
 
   const rcsBlocked: FallbackReason | null = config.killSwitch
     ? 'kill_switch'
@@ -72,7 +72,16 @@ export function route(
       supplementaryRcs: !!request.rcsCopy && rcsBlocked === null,
     };
   }
+  const e2eePossible = request.e2ee !== 'off' && !!request.e2eePayload && !!capability?.e2ee;
+  if (request.e2ee === 'required' && !e2eePossible) {
+    // Only the app's notice goes out; the sender learns why from the reason.
+    return plan(rcsBlocked ? SMS_ONLY : RCS_THEN_SMS, 'e2ee_unavailable');
+  }
   if (rcsBlocked) return plan(SMS_ONLY, rcsBlocked);
+
+  // Client-managed E2EE: the app's ciphertext first; after it only what may go unencrypted
+  // (the plaintext for `preferred`, the notice for `required`).
+  if (e2eePossible) return plan([{ channel: 'rcs', e2ee: true }, ...RCS_THEN_SMS], null);
 
   if (
     request.flow === 'pilot' ||

@@ -20,6 +20,8 @@ export interface RcsContent {
   text: string;
   /** Media by reference, as RBM's `contentInfo.fileUrl`. */
   fileUrl?: string;
+  /** Client-managed E2EE (our extension, docs/rcs-hub-api.md): MLS bytes instead of text. */
+  e2ee?: { ciphertext: Buffer; welcome?: Buffer };
 }
 
 export type RevokeResult = 'revoked' | 'already-delivered';
@@ -33,7 +35,8 @@ export interface RcsHub {
   revokeMessage(msisdn: string, messageId: string): Promise<RevokeResult>;
 }
 
-export type RcsEventType = 'DELIVERED' | 'READ' | 'IS_TYPING' | 'TTL_EXPIRATION_REVOKED';
+export type RcsEventType =
+  'DELIVERED' | 'READ' | 'IS_TYPING' | 'TTL_EXPIRATION_REVOKED' | 'E2EE_DECRYPT_FAILED';
 
 /** The decoded `message.data` of an RBM webhook POST. */
 export interface RcsEvent {
@@ -43,4 +46,6 @@ export interface RcsEvent {
   eventId: string;
   messageId: string;
   sendTime: string;
+  /** E2EE_DECRYPT_FAILED: the phone's MLS error code. */
+  errorCode?: string;
 }

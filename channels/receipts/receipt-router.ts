@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { workflowIdFor } from '../../domain/message';
 import type { RcsEvent } from '../rcs/types';
 import type { SmsReceipt } from '../sms/types';
 
@@ -6,7 +7,10 @@ export type SignalOutcome = 'delivered' | 'closed';
 
 /** Where routed receipts go; the worker implements it with Temporal signals. */
 export interface ReceiptSink {
-  rcsEvent(messageId: string, event: { eventType: string; eventId: string }): Promise<SignalOutcome>;
+  rcsEvent(
+    workflowId: string,
+    event: { rbmMessageId: string; eventType: string; eventId: string; errorCode: string | null },
+  ): Promise<SignalOutcome>;
   smsReceipt(
     workflowId: string,
     receipt: { smscMessageId: string; state: string; errorCode: string | null },
@@ -17,8 +21,14 @@ export interface SubmissionLookup {
   find(candidates: string[]): Promise<{ smscMessageId: string; workflowId: string } | null>;
 }
 
+export interface RcsSendLookup {
+  workflowFor(rbmMessageId: string): Promise<string | null>;
+}
+
 export interface ReceiptRouterOptions {
   lookup: SubmissionLookup;
+  /** Which workflow sent an RBM message id; ids not found are our message ids (the first RCS send). */
+  rcsSends?: RcsSendLookup;
   sink: ReceiptSink;
   logger: Logger;
   /** The spellings an SMSC id may have in our records (hex vs decimal). */
@@ -66,10 +76,21 @@ export class ReceiptRouter {
   }
 
   async routeRcsEvent(event: RcsEvent): Promise<RouteResult> {
-    const outcome = await this.options.sink.rcsEvent(event.messageId, {
+    const workflowId =
+      (await this.options.rcsSends?.workflowFor(event.messageId)) ?? workflowIdFor(event.messageId);
+    const outcome = await this.options.sink.rcsEvent(workflowId, {
+      rbmMessageId: event.messageId,
       eventType: event.eventType,
       eventId: event.eventId,
+      errorCode: event.errorCode ?? null,
     });
+    if (event.eventType === 'E2EE_DECRYPT_FAILED') {
+      // For security operations: key negotiation and decryption failures, by code, never content.
+      this.options.logger.warn(
+        { security: 'e2ee', messageId: event.messageId, code: event.errorCode ?? null },
+        'E2EE failure reported by the phone',
+      );
+    }
     if (outcome === 'closed') {
       this.options.logger.debug(
         { messageId: event.messageId, eventType: event.eventType },
