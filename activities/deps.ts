@@ -12,6 +12,8 @@ export interface DeliveryPolicy {
   rcsRetryBackoffMs: number;
   rcsReceiptTimeoutMs: number;
   smsReceiptTimeoutMs: number;
+  /** One audit write per batch of transitions instead of one per transition (absent in old histories). */
+  auditBatching?: boolean;
 }
 
 export interface CapabilityProbe {

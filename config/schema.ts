@@ -98,6 +98,7 @@ export const envSchema = z.object({
   RCS_RETRY_BACKOFF_MS: ms.default(1000),
   RCS_RECEIPT_TIMEOUT_MS: ms.default(15000),
   SMS_RECEIPT_TIMEOUT_MS: ms.default(3_600_000),
+  AUDIT_BATCH: bool.default(true),
 });
 
 export type Env = z.infer<typeof envSchema>;

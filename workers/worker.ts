@@ -37,6 +37,7 @@ export function deliveryPolicyFrom(env: Env): DeliveryPolicy {
     rcsRetryBackoffMs: env.RCS_RETRY_BACKOFF_MS,
     rcsReceiptTimeoutMs: env.RCS_RECEIPT_TIMEOUT_MS,
     smsReceiptTimeoutMs: env.SMS_RECEIPT_TIMEOUT_MS,
+    auditBatching: env.AUDIT_BATCH,
   };
 }
 

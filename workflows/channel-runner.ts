@@ -32,6 +32,7 @@ export class ChannelRunner {
   private standDown = false;
   private readonly smsReceipts = new Map<string, SmsReceiptSignal>();
   private seq: number;
+  private readonly pendingAudit: AuditEntry[] = [];
 
   constructor(
     private readonly request: DeliveryRequest,
@@ -78,11 +79,28 @@ export class ChannelRunner {
     upsertSearchAttributes([{ key: DeliveryStateKey, value: next }]);
   }
 
+  /**
+   * Records a transition. With `auditBatching` the rows wait in workflow state (durable: a
+   * replay rebuilds them) and go out in one write before the next wait and at the end, instead
+   * of one local activity each.
+   */
   async audit(entry: Omit<AuditEntry, 'messageId' | 'seq' | 'occurredAt'>): Promise<void> {
+    this.pendingAudit.push({
+      ...entry,
+      messageId: this.request.messageId,
+      seq: this.seq++,
+      occurredAt: new Date().toISOString(),
+    });
+    if (!this.policy.auditBatching) await this.flushAudit();
+  }
+
+  async flushAudit(): Promise<void> {
+    if (this.pendingAudit.length === 0) return;
     const r = this.request;
+    const entries = this.pendingAudit.splice(0);
     await recordAudit({
       context: { tenant: r.tenant, recipient: r.to, region: r.region, flow: r.flow },
-      entries: [{ ...entry, messageId: r.messageId, seq: this.seq++, occurredAt: new Date().toISOString() }],
+      entries,
     });
   }
 
@@ -128,12 +146,14 @@ export class ChannelRunner {
         if (n >= this.policy.rcsMaxAttempts) {
           return { delivered: false, reason: 'rcs_retries_exhausted', errorCode: failure.code };
         }
+        await this.flushAudit();
         await sleep(failure.retryAfterMs ?? this.policy.rcsRetryBackoffMs * 2 ** (n - 1));
       }
     }
     this.enter('awaiting-rcs-receipt');
     await this.audit({ event: 'accepted', channel: 'rcs', result: 'accepted', errorCode: null, detail });
     const events = () => this.rcsEventsFor(rbmMessageId);
+    await this.flushAudit();
     await condition(
       () => events().delivered || events().e2eeFailure !== null || this.standDown,
       this.policy.rcsReceiptTimeoutMs,
@@ -222,6 +242,7 @@ export class ChannelRunner {
       const r = this.smsReceipts.get(id);
       return r && FINAL_SMS_STATES.has(r.state) ? r : undefined;
     };
+    await this.flushAudit();
     const allFinal = await condition(() => smscMessageIds.every(finalFor), this.policy.smsReceiptTimeoutMs);
     if (!allFinal) {
       this.attempt({ channel: 'sms', result: 'timeout', errorCode: 'RECEIPT_TIMEOUT' });

@@ -178,6 +178,7 @@ export async function deliverMessage(request: DeliveryRequest): Promise<Delivery
       duplicate: result.pilot?.duplicate ?? null,
     },
   });
+  await runner.flushAudit();
   return outcome;
 }
 
@@ -235,6 +236,7 @@ async function deliverBothWays(
   onRcsChild: (child: ChildWorkflowHandle<typeof deliverOverChannel>) => void,
 ): Promise<Delivered> {
   runner.enter('pilot');
+  await runner.flushAudit();
   const rcs = await startChild(deliverOverChannel, {
     workflowId: `${workflowId}-rcs`,
     args: [{ request, channel: 'rcs', policy, auditSeqBase: AUDIT_LANE.rcsChild }],

@@ -38,5 +38,6 @@ export async function deliverOverChannel(input: ChannelDeliveryInput): Promise<C
   }));
   const result = input.channel === 'rcs' ? await runner.tryRcs() : await runner.trySms();
   runner.enter(result.delivered ? 'delivered' : 'failed');
+  await runner.flushAudit();
   return { channel: input.channel, result, attempts: runner.attempts };
 }
