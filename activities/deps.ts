@@ -14,6 +14,8 @@ export interface DeliveryPolicy {
   smsReceiptTimeoutMs: number;
   /** One audit write per batch of transitions instead of one per transition (absent in old histories). */
   auditBatching?: boolean;
+  /** Capability probes as local activities (absent in old histories). */
+  localProbe?: boolean;
 }
 
 export interface CapabilityProbe {
@@ -69,6 +71,15 @@ export interface ActivityDeps {
   smsSubmissions: SmsSubmissionIndex;
   audit: AuditSink;
   rollout: RolloutSource;
+  shortlinks: {
+    create(input: {
+      messageId: string;
+      recipient: string;
+      media: Buffer;
+      contentType: string;
+      fileName: string;
+    }): Promise<{ url: string }>;
+  };
   preferences: PreferenceSource;
   guard: GuardSource;
   /** Key of the hash that places a recipient in the cohort order. */

@@ -1,4 +1,4 @@
-import type { RecipientCapability } from '../domain/message';
+import type { MediaAttachment, RecipientCapability } from '../domain/message';
 import type { RoutingContext } from '../domain/rollout';
 import { uuidV5 } from '../domain/uuid-v5';
 import type { FallbackSample } from '../store/rollout/guard-store';
@@ -143,6 +143,18 @@ export function createActivities(deps: ActivityDeps) {
         ),
       );
       return { smscMessageIds: result.smscMessageIds.map((id, i) => ids.get(i + 1) ?? id) };
+    },
+
+    /** Recipe A: the media, encrypted at rest behind a link bound to the recipient. */
+    async createShortlink(input: RecipientRef & { media: MediaAttachment }): Promise<{ url: string }> {
+      const { url } = await deps.shortlinks.create({
+        messageId: input.messageId,
+        recipient: input.to,
+        media: Buffer.from(input.media.data, 'base64'),
+        contentType: input.media.contentType,
+        fileName: input.media.fileName,
+      });
+      return { url };
     },
 
     async recordAudit(input: AuditInput): Promise<void> {

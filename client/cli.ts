@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { basename, extname } from 'node:path';
 import { Command, Option } from 'commander';
 import { E2EE_POLICIES, FLOWS } from '../domain/message';
 import { ConfigError } from '../config';
@@ -60,6 +62,31 @@ async function withRolloutDeps(run: (deps: RolloutDeps) => Promise<void>): Promi
   }
 }
 
+const CONTENT_TYPES: Record<string, string> = {
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.gif': 'image/gif',
+  '.webp': 'image/webp',
+  '.pdf': 'application/pdf',
+  '.txt': 'text/plain',
+  '.mp4': 'video/mp4',
+};
+
+function readMedia(file: string): { data: Uint8Array; contentType: string; fileName: string } {
+  let data: Buffer;
+  try {
+    data = readFileSync(file);
+  } catch {
+    throw new ValidationError('--media', 'a readable file');
+  }
+  return {
+    data,
+    contentType: CONTENT_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream',
+    fileName: basename(file),
+  };
+}
+
 function print(json: boolean, value: Record<string, unknown>, text: string): void {
   process.stdout.write(json ? `${JSON.stringify(value)}\n` : `${text}\n`);
 }
@@ -80,6 +107,8 @@ export function buildCli(): Command {
     )
     .option('--idempotency-key <key>', 'the same key always means the same message')
     .option('--rcs-copy', 'critical flow: also send a supplementary RCS copy')
+    .option('--media <file>', 'a file for the recipient, delivered behind a secure shortlink')
+    .option('--notice <text>', 'e2ee required: what a recipient without E2EE gets instead')
     .option('--wait', 'wait for the outcome and print it')
     .option('--json', 'one JSON object on stdout')
     .action(
@@ -89,6 +118,9 @@ export function buildCli(): Command {
         flow: string;
         e2ee: string;
         idempotencyKey?: string;
+        rcsCopy?: boolean;
+        media?: string;
+        notice?: string;
         wait?: boolean;
         json?: boolean;
       }) => {
@@ -99,6 +131,9 @@ export function buildCli(): Command {
             flow: opts.flow,
             e2ee: opts.e2ee,
             idempotencyKey: opts.idempotencyKey,
+            rcsCopy: opts.rcsCopy,
+            notice: opts.notice,
+            media: opts.media ? readMedia(opts.media) : undefined,
           });
           if (!opts.wait) {
             print(

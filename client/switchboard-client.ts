@@ -82,6 +82,15 @@ export class SwitchboardClient {
       text: sealed.text,
       ...(sealed.textIsNotice ? { textIsNotice: true } : {}),
       ...(sealed.payload ? { e2eePayload: sealed.payload } : {}),
+      ...(valid.media
+        ? {
+            media: {
+              data: Buffer.from(valid.media.data).toString('base64'),
+              contentType: valid.media.contentType,
+              fileName: valid.media.fileName,
+            },
+          }
+        : {}),
       flow: valid.flow,
       e2ee: valid.e2ee,
       tenant: valid.tenant,

@@ -5,6 +5,8 @@ import { callingCodeOf, regionFor } from './regions';
 
 /** The longest text we accept: ten concatenated GSM-7 SMS parts, so the SMS fallback can always carry it. */
 export const MAX_TEXT_CHARS = 1530;
+/** Media travels inside the (encrypted) workflow input, so it is kept well under Temporal's payload limit. */
+export const MAX_MEDIA_BYTES = 512 * 1024;
 const MAX_IDEMPOTENCY_KEY = 200;
 
 export class ValidationError extends Error {
@@ -28,6 +30,8 @@ export interface SendInput {
   rcsCopy?: boolean;
   /** e2ee=required: what the recipient gets when the message cannot go end-to-end encrypted. */
   notice?: string;
+  /** A file for the recipient, delivered behind a secure shortlink. */
+  media?: { data: Uint8Array; contentType: string; fileName: string };
 }
 
 export interface ValidSend {
@@ -39,6 +43,7 @@ export interface ValidSend {
   tenant: string;
   idempotencyKey: string | null;
   rcsCopy: boolean;
+  media: { data: Uint8Array; contentType: string; fileName: string } | null;
 }
 
 /** Refuses bad input before any workflow starts; messages name the field, never echo the number. */
@@ -77,6 +82,25 @@ export function validateSend(input: SendInput): ValidSend {
   if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(tenant))
     throw new ValidationError('tenant', 'lowercase letters, digits and dashes');
   if (input.rcsCopy && flow !== 'critical') throw new ValidationError('rcsCopy', 'only with flow critical');
+  const media = input.media ?? null;
+  if (media) {
+    if (media.data.length === 0 || media.data.length > MAX_MEDIA_BYTES) {
+      throw new ValidationError(
+        'media',
+        `a file of 1 byte to ${MAX_MEDIA_BYTES / 1024} KiB (got ${media.data.length} bytes)`,
+      );
+    }
+    if (!/^[\w.+-]+\/[\w.+-]+$/.test(media.contentType))
+      throw new ValidationError('media', 'a content type like image/png');
+    if (!/^[^/\\\0]{1,100}$/.test(media.fileName))
+      throw new ValidationError('media', 'a file name of 1 to 100 characters, no slashes');
+    if (input.e2ee === 'required') {
+      throw new ValidationError(
+        'media',
+        'not with e2ee required: files cannot travel end-to-end encrypted yet',
+      );
+    }
+  }
   if (input.notice !== undefined && (input.notice.trim().length === 0 || [...input.notice].length > 320)) {
     throw new ValidationError('notice', '1 to 320 characters');
   }
@@ -89,5 +113,6 @@ export function validateSend(input: SendInput): ValidSend {
     tenant,
     idempotencyKey: key,
     rcsCopy: !!input.rcsCopy,
+    media,
   };
 }

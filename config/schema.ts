@@ -75,6 +75,15 @@ export const envSchema = z.object({
     )
     .optional(),
 
+  SHORTLINK_HOST: z.string().min(1).default('127.0.0.1'),
+  SHORTLINK_PORT: port.default(8093),
+  SHORTLINK_BASE_URL: z.url().default('http://127.0.0.1:8093'),
+  SHORTLINK_KEK: z
+    .string()
+    .refine((v) => Buffer.from(v, 'base64').length === 32, 'base64 of 32 bytes')
+    .optional(),
+  SHORTLINK_TTL_SECONDS: z.coerce.number().int().min(60).max(604_800).default(86_400),
+
   RECEIPTS_HOST: z.string().min(1).default('127.0.0.1'),
   RECEIPTS_PORT: port.default(8091),
 
@@ -99,6 +108,7 @@ export const envSchema = z.object({
   RCS_RECEIPT_TIMEOUT_MS: ms.default(15000),
   SMS_RECEIPT_TIMEOUT_MS: ms.default(3_600_000),
   AUDIT_BATCH: bool.default(true),
+  LOCAL_PROBE: bool.default(true),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -53,7 +53,7 @@ export function resolveSecrets(env: Env): Secrets {
  */
 export function deriveKey(
   secrets: Secrets,
-  purpose: 'capability-cache' | 'cohort' | 'preferences' | 'codec-server',
+  purpose: 'capability-cache' | 'cohort' | 'preferences' | 'codec-server' | 'shortlink-kek',
 ): string {
   return createHmac('sha256', secrets.auditHashKey).update(purpose).digest('hex');
 }

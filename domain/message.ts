@@ -32,6 +32,15 @@ export interface DeliveryRequest {
   e2eePayload?: E2eePayload;
   /** Set by the client for `required`: `text` is a notice, never the message. */
   textIsNotice?: boolean;
+  /** A file for the recipient; it reaches them behind a secure shortlink (Recipe A). */
+  media?: MediaAttachment;
+}
+
+export interface MediaAttachment {
+  /** base64; the client caps the size (MAX_MEDIA_BYTES). */
+  data: string;
+  contentType: string;
+  fileName: string;
 }
 
 export interface E2eePayload {

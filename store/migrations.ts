@@ -4,6 +4,7 @@
 import { auditChainMigration } from './audit-schema';
 import { rolloutMigration } from './rollout/migration';
 import { rcsSendsMigration } from './rcs-sends';
+import { shortlinksMigration } from './shortlinks';
 
 export interface Migration {
   id: number;
@@ -78,6 +79,7 @@ export const MIGRATIONS: Migration[] = [
     `,
   },
   auditChainMigration,
+  shortlinksMigration,
   {
     id: 6,
     name: 'e2ee key packages',

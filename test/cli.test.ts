@@ -84,6 +84,56 @@ describe('switchboard CLI', function () {
     assert.match(stderr, /--flow/);
   });
 
+  it('send --media delivers the file behind a secure link (shortlink: true)', async () => {
+    const file = join(__dirname, '..', '..', 'test', 'fixtures', 'pixel.png');
+    const { code, stdout } = await cli([
+      'send',
+      '--to',
+      '+15550300050',
+      '--text',
+      'file',
+      '--media',
+      file,
+      '--wait',
+      '--json',
+    ]);
+    assert.equal(code, 0);
+    const outcome = JSON.parse(stdout) as { shortlink: boolean; channel: string };
+    assert.deepEqual([outcome.channel, outcome.shortlink], ['sms', true]);
+    const missing = await cli([
+      'send',
+      '--to',
+      '+15550300050',
+      '--text',
+      'file',
+      '--media',
+      '/nonexistent.png',
+    ]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /--media: a readable file/);
+  });
+
+  it('send --flow critical --rcs-copy marks the RCS copy supplementary', async () => {
+    const { stdout } = await cli([
+      'send',
+      '--to',
+      '+15550100060',
+      '--text',
+      'otp',
+      '--flow',
+      'critical',
+      '--rcs-copy',
+      '--wait',
+      '--json',
+    ]);
+    const outcome = JSON.parse(stdout) as {
+      authoritative: string;
+      attempts: Array<{ channel: string; supplementary?: boolean }>;
+    };
+    assert.equal(outcome.authoritative, 'sms');
+    assert.ok(outcome.attempts.some((a) => a.channel === 'rcs' && a.supplementary));
+  });
+
   it('a failed delivery exits 1', async () => {
     const { code, stdout } = await cli(['send', '--to', '+15550700001', '--text', 'hi', '--wait', '--json']);
     assert.equal(code, 1);

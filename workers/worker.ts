@@ -20,6 +20,7 @@ import { SmsSubmissions } from '../store/sms-submissions';
 import { RcsSends } from '../store/rcs-sends';
 import { startReceiptsServer } from './receipts-server';
 import { buildRegionalChannels } from './regional-channels';
+import { startShortlinks } from './shortlinks';
 import { temporalReceiptSink } from './temporal-sink';
 
 export interface RunningWorker {
@@ -27,6 +28,7 @@ export interface RunningWorker {
   done: Promise<void>;
   /** A client with the worker's data converter (guards, admin). */
   client: Client;
+  shortlinksUrl: string;
   receiptsUrl: string;
   shutdown(): Promise<void>;
 }
@@ -38,6 +40,7 @@ export function deliveryPolicyFrom(env: Env): DeliveryPolicy {
     rcsReceiptTimeoutMs: env.RCS_RECEIPT_TIMEOUT_MS,
     smsReceiptTimeoutMs: env.SMS_RECEIPT_TIMEOUT_MS,
     auditBatching: env.AUDIT_BATCH,
+    localProbe: env.LOCAL_PROBE,
   };
 }
 
@@ -94,6 +97,19 @@ export async function startWorker(options: {
     logger: logger.child({ component: 'receipts' }),
   });
 
+  const auditLog = new AuditLog(db, options.secrets.auditHashKey);
+  const shortlinks = await startShortlinks({
+    env,
+    db,
+    kek: env.SHORTLINK_KEK
+      ? Buffer.from(env.SHORTLINK_KEK, 'base64')
+      : Buffer.from(deriveKey(options.secrets, 'shortlink-kek'), 'hex'),
+    auditLog,
+    auditHashKey: options.secrets.auditHashKey,
+    channels,
+    logger,
+  });
+
   const connection = await NativeConnection.connect({ address: options.temporalAddress });
   const worker = await Worker.create({
     connection,
@@ -105,7 +121,8 @@ export async function startWorker(options: {
       channels,
       rcsSends,
       smsSubmissions,
-      audit: new AuditLog(db, options.secrets.auditHashKey),
+      audit: auditLog,
+      shortlinks: shortlinks.store,
       rollout: new RolloutStore(db, env.ROLLOUT_DEFAULT_PHASE),
       preferences: new RecipientPreferences(db, deriveKey(options.secrets, 'preferences')),
       guard: new GuardStore(db),
@@ -115,6 +132,7 @@ export async function startWorker(options: {
   });
   const done = worker.run().finally(async () => {
     await receipts.server.close();
+    await shortlinks.server.close();
     await Promise.all(channels.gateways().map((g) => g.close()));
     await clientConnection.close();
     await connection.close();
@@ -123,6 +141,7 @@ export async function startWorker(options: {
   return {
     done,
     client,
+    shortlinksUrl: shortlinks.url,
     receiptsUrl: receipts.url,
     async shutdown() {
       worker.shutdown();

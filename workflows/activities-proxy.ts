@@ -8,6 +8,17 @@ export const { getDeliveryPolicy, recordAudit, getRoutingContext } = proxyLocalA
   retry: { maximumAttempts: 10 },
 });
 
+// A capability lookup is usually a cache hit: as a local activity it costs no round trip
+// through the server (policy.localProbe; a miss still calls the hub, within the same timeout).
+export const { probeCapability: probeCapabilityLocally } = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '15 seconds',
+  retry: {
+    initialInterval: '500 ms',
+    maximumAttempts: 3,
+    nonRetryableErrorTypes: ['RcsPermanentError', 'RegionUnservedError'],
+  },
+});
+
 export const { probeCapability, revokeRcs } = proxyActivities<Activities>({
   startToCloseTimeout: '15 seconds',
   retry: {
@@ -39,6 +50,11 @@ export const { sendSms } = proxyActivities<Activities>({
     maximumAttempts: 20,
     nonRetryableErrorTypes: ['SmsPermanentError', 'RegionUnservedError'],
   },
+});
+
+export const { createShortlink } = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumAttempts: 5 },
 });
 
 export const { measureFallback, recordGuardDecision } = proxyActivities<Activities>({

@@ -33,6 +33,8 @@ export class ChannelRunner {
   private readonly smsReceipts = new Map<string, SmsReceiptSignal>();
   private seq: number;
   private readonly pendingAudit: AuditEntry[] = [];
+  /** The text actually sent: the request's, plus a secure link when it carries media. */
+  text: string;
 
   constructor(
     private readonly request: DeliveryRequest,
@@ -41,6 +43,7 @@ export class ChannelRunner {
     auditSeqBase: number,
   ) {
     this.seq = auditSeqBase;
+    this.text = request.text;
   }
 
   onRcsEvent(event: RcsEventSignal): void {
@@ -122,7 +125,7 @@ export class ChannelRunner {
           to: this.request.to,
           region: this.request.region,
           workflowId: this.workflowId,
-          text: this.request.text,
+          text: this.text,
           ...(e2ee
             ? { e2ee: { ciphertext: e2ee.ciphertext, ...(e2ee.welcome ? { welcome: e2ee.welcome } : {}) } }
             : {}),
@@ -216,7 +219,7 @@ export class ChannelRunner {
         workflowId: this.workflowId,
         to: this.request.to,
         region: this.request.region,
-        text: this.request.text,
+        text: this.text,
       }));
     } catch (err) {
       const failure = channelFailure(err);

@@ -16,7 +16,13 @@ import type {
   PilotReport,
   RecipientCapability,
 } from '../domain/message';
-import { getDeliveryPolicy, getRoutingContext, probeCapability } from './activities-proxy';
+import {
+  createShortlink,
+  getDeliveryPolicy,
+  getRoutingContext,
+  probeCapability,
+  probeCapabilityLocally,
+} from './activities-proxy';
 import { ChannelRunner, channelFailure } from './channel-runner';
 import type { StepResult } from './channel-runner';
 import type { LiveStatus } from './definitions';
@@ -84,7 +90,8 @@ export async function deliverMessage(request: DeliveryRequest): Promise<Delivery
   let capability: RecipientCapability | null = null;
   let regionUnserved = false;
   try {
-    capability = await probeCapability({
+    const probe = policy.localProbe ? probeCapabilityLocally : probeCapability;
+    capability = await probe({
       messageId: request.messageId,
       to: request.to,
       region: request.region,
@@ -134,6 +141,20 @@ export async function deliverMessage(request: DeliveryRequest): Promise<Delivery
     },
   });
 
+  // Recipe A: a file goes behind a secure link bound to the recipient, and the link goes in the text.
+  let shortlink = false;
+  if (request.media && plan.steps.length > 0) {
+    const { url } = await createShortlink({
+      messageId: request.messageId,
+      to: request.to,
+      region: request.region,
+      media: request.media,
+    });
+    runner.text = `${request.text} ${url}`;
+    shortlink = true;
+    await runner.audit({ event: 'shortlink', channel: null, result: 'created', errorCode: null, detail: {} });
+  }
+
   const result =
     plan.mode === 'dual'
       ? await deliverBothWays(request, workflowId, policy, runner, (child) => (rcsChild = child))
@@ -151,7 +172,7 @@ export async function deliverMessage(request: DeliveryRequest): Promise<Delivery
     e2ee: result.delivered && result.e2ee,
     attempts: result.attempts,
     fallbackReason: result.fallbackReason,
-    shortlink: false,
+    shortlink,
     timings: {
       totalMs: Date.now() - startedAt,
       probeMs,
@@ -239,12 +260,26 @@ async function deliverBothWays(
   await runner.flushAudit();
   const rcs = await startChild(deliverOverChannel, {
     workflowId: `${workflowId}-rcs`,
-    args: [{ request, channel: 'rcs', policy, auditSeqBase: AUDIT_LANE.rcsChild }],
+    args: [
+      {
+        request: { ...request, text: runner.text },
+        channel: 'rcs',
+        policy,
+        auditSeqBase: AUDIT_LANE.rcsChild,
+      },
+    ],
   });
   onRcsChild(rcs);
   const sms = await startChild(deliverOverChannel, {
     workflowId: `${workflowId}-sms`,
-    args: [{ request, channel: 'sms', policy, auditSeqBase: AUDIT_LANE.smsChild }],
+    args: [
+      {
+        request: { ...request, text: runner.text },
+        channel: 'sms',
+        policy,
+        auditSeqBase: AUDIT_LANE.smsChild,
+      },
+    ],
   });
   let rcsDone: ChannelDeliveryResult | null = null;
   let smsDone: ChannelDeliveryResult | null = null;

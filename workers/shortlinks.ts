@@ -1,0 +1,68 @@
+import { randomInt } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { RegionalChannels } from '../activities/deps';
+import { buildShortlinkApp } from '../channels/shortlink/shortlink-app';
+import type { ShortlinkAuditEvent } from '../channels/shortlink/shortlink-app';
+import { regionFor } from '../client/regions';
+import type { Env } from '../config';
+import type { AuditLog } from '../store/audit-log';
+import type { Database } from '../store/database';
+import { ShortlinkStore } from '../store/shortlinks';
+
+/**
+ * Recipe A: media that cannot reach the phone waits behind a secure link; opening it asks for a
+ * one-time code, sent by SMS to the bound number through that number's own region.
+ */
+export async function startShortlinks(options: {
+  env: Env;
+  db: Database;
+  kek: Buffer;
+  auditLog: AuditLog;
+  auditHashKey: string;
+  channels: RegionalChannels;
+  logger: Logger;
+}): Promise<{ store: ShortlinkStore; url: string; server: FastifyInstance }> {
+  const { env, logger } = options;
+  const store = new ShortlinkStore({
+    db: options.db,
+    kek: options.kek,
+    recipientHashKey: options.auditHashKey,
+    baseUrl: env.SHORTLINK_BASE_URL,
+    defaultTtlSeconds: env.SHORTLINK_TTL_SECONDS,
+    sendCode: async (e164, code, messageId) => {
+      const region = regionFor(e164) ?? env.HOME_REGION;
+      await options.channels.forRegion(region).smsGateway.submit({
+        messageId: `${messageId}:code`,
+        to: e164,
+        text: `Your code to open the file: ${code}. It expires in 10 minutes.`,
+      });
+    },
+  });
+  const audit = async (event: ShortlinkAuditEvent) => {
+    // Link events have their own trail per link; a random position keeps concurrent opens apart.
+    await options.auditLog.appendHashed(
+      {
+        tenant: 'shortlink',
+        recipientHash: event.recipientHash ?? 'unknown',
+        region: 'n/a',
+        flow: 'shortlink',
+      },
+      [
+        {
+          messageId: event.messageId ?? 'shortlink:unknown-token',
+          seq: 1_000_000 + randomInt(1_000_000_000),
+          event: event.event,
+          channel: null,
+          result: null,
+          errorCode: null,
+          detail: { ...event.detail, linkId: event.linkId },
+          occurredAt: event.at,
+        },
+      ],
+    );
+  };
+  const server = buildShortlinkApp({ store, audit, logger: logger.child({ component: 'shortlinks' }) });
+  const url = await server.listen({ host: env.SHORTLINK_HOST, port: env.SHORTLINK_PORT });
+  return { store, url, server };
+}
