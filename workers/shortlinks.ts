@@ -9,6 +9,11 @@ import type { Env } from '../config';
 import type { AuditLog } from '../store/audit-log';
 import type { Database } from '../store/database';
 import { ShortlinkStore } from '../store/shortlinks';
+import type { CreateShortlinkInput } from '../store/shortlinks';
+
+export interface LinkMaker {
+  create(input: Omit<CreateShortlinkInput, 'baseUrl'>): Promise<{ url: string }>;
+}
 
 /**
  * Recipe A: media that cannot reach the phone waits behind a secure link; opening it asks for a
@@ -22,7 +27,7 @@ export async function startShortlinks(options: {
   auditHashKey: string;
   channels: RegionalChannels;
   logger: Logger;
-}): Promise<{ store: ShortlinkStore; url: string; server: FastifyInstance }> {
+}): Promise<{ store: ShortlinkStore; links: LinkMaker; url: string; server: FastifyInstance }> {
   const { env, logger } = options;
   const store = new ShortlinkStore({
     db: options.db,
@@ -64,5 +69,8 @@ export async function startShortlinks(options: {
   };
   const server = buildShortlinkApp({ store, audit, logger: logger.child({ component: 'shortlinks' }) });
   const url = await server.listen({ host: env.SHORTLINK_HOST, port: env.SHORTLINK_PORT });
-  return { store, url, server };
+  // Port 0 (tests) has no configured public URL: links then point at the port we got.
+  const baseUrl = env.SHORTLINK_PORT === 0 ? url : env.SHORTLINK_BASE_URL;
+  const links: LinkMaker = { create: (input) => store.create({ ...input, baseUrl }) };
+  return { store, links, url, server };
 }

@@ -122,7 +122,7 @@ export async function startWorker(options: {
       rcsSends,
       smsSubmissions,
       audit: auditLog,
-      shortlinks: shortlinks.store,
+      shortlinks: shortlinks.links,
       rollout: new RolloutStore(db, env.ROLLOUT_DEFAULT_PHASE),
       preferences: new RecipientPreferences(db, deriveKey(options.secrets, 'preferences')),
       guard: new GuardStore(db),
