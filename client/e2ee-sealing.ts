@@ -61,3 +61,14 @@ export async function sealForRecipient(
     };
   }
 }
+
+/** Builds the real sealer on first use, so a client that never asks for E2EE opens nothing. */
+export function lazySealer(build: () => Promise<MessageSealer>): MessageSealer {
+  let sealer: Promise<MessageSealer> | null = null;
+  return {
+    encryptFor(msisdn, plaintext) {
+      sealer ??= build();
+      return sealer.then((s) => s.encryptFor(msisdn, plaintext));
+    },
+  };
+}

@@ -23,6 +23,8 @@ export interface SwitchboardClientOptions {
   dataConverter: DataConverter;
   /** The app's MLS sender (client-managed keys); without one, E2EE is unavailable to this client. */
   e2ee?: MessageSealer;
+  /** Runs on close(), after the connection: the sealer's own resources. */
+  onClose?: () => Promise<void>;
 }
 
 export interface SentMessage {
@@ -53,6 +55,7 @@ export class SwitchboardClient {
     private readonly connection: Connection,
     private readonly taskQueue: string,
     private readonly sealer: MessageSealer | null,
+    private readonly onClose: (() => Promise<void>) | null = null,
   ) {}
 
   static async connect(options: SwitchboardClientOptions): Promise<SwitchboardClient> {
@@ -62,7 +65,13 @@ export class SwitchboardClient {
       namespace: options.namespace,
       dataConverter: options.dataConverter,
     });
-    return new SwitchboardClient(client, connection, options.taskQueue, options.e2ee ?? null);
+    return new SwitchboardClient(
+      client,
+      connection,
+      options.taskQueue,
+      options.e2ee ?? null,
+      options.onClose ?? null,
+    );
   }
 
   /** Validates, then starts one deliverMessage workflow. Throws ValidationError before starting anything. */
@@ -146,6 +155,7 @@ export class SwitchboardClient {
 
   async close(): Promise<void> {
     await this.connection.close();
+    await this.onClose?.();
   }
 }
 

@@ -53,7 +53,14 @@ export function resolveSecrets(env: Env): Secrets {
  */
 export function deriveKey(
   secrets: Secrets,
-  purpose: 'capability-cache' | 'cohort' | 'preferences' | 'codec-server' | 'shortlink-kek',
+  purpose:
+    | 'capability-cache'
+    | 'cohort'
+    | 'preferences'
+    | 'codec-server'
+    | 'shortlink-kek'
+    | 'key-directory'
+    | 'app-e2ee-state',
 ): string {
   return createHmac('sha256', secrets.auditHashKey).update(purpose).digest('hex');
 }

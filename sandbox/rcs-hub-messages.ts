@@ -7,9 +7,16 @@ import type { RcsEvent, RcsEventType } from '../channels/rcs/types';
 
 export type HubMessageState = 'pending' | 'delivered' | 'revoked' | 'expired';
 
+/** Hands an encrypted message to the recipient's devices (sandbox/phones.ts). */
+export type E2eeReceiver = (
+  msisdn: string,
+  message: { ciphertext: Buffer; welcome?: Buffer; messageId: string },
+) => Promise<{ ok: true } | { ok: false; code: string }>;
+
 interface HubMessage {
   msisdn: string;
   messageId: string;
+  e2ee?: { ciphertext: Buffer; welcome?: Buffer };
   state: HubMessageState;
   deliveryTimer?: NodeJS.Timeout;
   ttlTimer?: NodeJS.Timeout;
@@ -20,6 +27,8 @@ export interface MessageBookOptions {
   deliveryDelayMs: () => number;
   isOffline: (msisdn: string) => boolean;
   emit: (event: RcsEvent) => void;
+  /** Without it, encrypted messages are delivered unread (no phones in this sandbox). */
+  e2eeReceiver?: E2eeReceiver;
 }
 
 export interface MessageStats {
@@ -42,8 +51,13 @@ export class MessageBook {
     return this.messages.get(key(msisdn, messageId))?.state;
   }
 
-  accept(msisdn: string, messageId: string, ttlSeconds: number | null): void {
-    const message: HubMessage = { msisdn, messageId, state: 'pending' };
+  accept(
+    msisdn: string,
+    messageId: string,
+    ttlSeconds: number | null,
+    e2ee?: { ciphertext: Buffer; welcome?: Buffer },
+  ): void {
+    const message: HubMessage = { msisdn, messageId, state: 'pending', ...(e2ee ? { e2ee } : {}) };
     this.messages.set(key(msisdn, messageId), message);
     if (ttlSeconds !== null) {
       message.ttlTimer = setTimeout(() => this.expire(message), ttlSeconds * 1000);
@@ -88,9 +102,32 @@ export class MessageBook {
   private deliver(message: HubMessage): void {
     message.deliveryTimer = undefined;
     if (message.state !== 'pending' || this.options.isOffline(message.msisdn)) return;
+    const receiver = this.options.e2eeReceiver;
+    if (message.e2ee && receiver) {
+      // The phone decrypts; only then is it delivered, or reported as a decrypt failure.
+      const e2ee = message.e2ee;
+      delete message.e2ee;
+      void receiver(message.msisdn, { ...e2ee, messageId: message.messageId }).then(
+        (result) => this.settleEncrypted(message, result.ok ? null : result.code),
+        () => this.settleEncrypted(message, 'PHONE_ERROR'),
+      );
+      return;
+    }
+    delete message.e2ee;
     this.settle(message, 'delivered');
     this.stats.deliveries++;
     this.emit(message, 'DELIVERED');
+  }
+
+  private settleEncrypted(message: HubMessage, failure: string | null): void {
+    if (message.state !== 'pending') return;
+    this.settle(message, 'delivered');
+    if (failure === null) {
+      this.stats.deliveries++;
+      this.emit(message, 'DELIVERED');
+    } else {
+      this.emit(message, 'E2EE_DECRYPT_FAILED', failure);
+    }
   }
 
   private expire(message: HubMessage): void {
@@ -102,14 +139,16 @@ export class MessageBook {
 
   private settle(message: HubMessage, state: HubMessageState): void {
     message.state = state;
+    delete message.e2ee;
     clearTimeout(message.deliveryTimer);
     clearTimeout(message.ttlTimer);
     message.deliveryTimer = undefined;
     message.ttlTimer = undefined;
   }
 
-  private emit(message: HubMessage, eventType: RcsEventType): void {
+  private emit(message: HubMessage, eventType: RcsEventType, errorCode?: string): void {
     this.options.emit({
+      ...(errorCode ? { errorCode } : {}),
       agentId: this.options.agentId,
       senderPhoneNumber: message.msisdn,
       eventType,

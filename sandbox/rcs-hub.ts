@@ -48,6 +48,14 @@ export interface SandboxRcsHubOptions {
   random?: () => number;
   webhookAttempts?: number;
   webhookBackoffMs?: number;
+  /** Simulated MLS phones (sandbox/phones.ts): they publish KeyPackages and decrypt E2EE messages. */
+  phones?: {
+    ensure(msisdn: string): Promise<boolean>;
+    receive(
+      msisdn: string,
+      message: { ciphertext: Uint8Array; welcome?: Uint8Array | null; messageId?: string },
+    ): Promise<{ ok: true } | { ok: false; code: string }>;
+  };
 }
 
 export type HubOperation = 'capabilities' | 'batchGet' | 'send' | 'revoke' | 'other';
@@ -130,6 +138,12 @@ export class SandboxRcsHub {
       deliveryDelayMs: () => options.deliveryDelayMs ?? 30,
       isOffline: (msisdn) => this.isOffline(msisdn),
       emit: (event) => this.poster.push(event),
+      ...(options.phones
+        ? {
+            e2eeReceiver: (msisdn: string, m: { ciphertext: Buffer; welcome?: Buffer; messageId: string }) =>
+              (options.phones as NonNullable<SandboxRcsHubOptions['phones']>).receive(msisdn, m),
+          }
+        : {}),
     });
     // Fastify's own request log prints URLs, and URLs hold phone numbers.
     this.app = fastify({ logger: false });
@@ -245,12 +259,15 @@ export class SandboxRcsHub {
     return null;
   }
 
-  private capabilities(req: PhoneRequest, reply: FastifyReply): FastifyReply {
+  private async capabilities(req: PhoneRequest, reply: FastifyReply): Promise<FastifyReply> {
     this.counters.capabilityLookups++;
     const refused = this.refusePhone(req, reply);
     if (refused) return refused;
     if (!req.query.requestId) return rbmError(reply, 400, 'INVALID_ARGUMENT', 'requestId is required.');
-    return reply.code(200).send({ features: featuresFor(this.behaviour(req.params.msisdn)) });
+    const behaviour = this.behaviour(req.params.msisdn);
+    // An E2EE phone has published its KeyPackages before anyone can learn it is one.
+    if (behaviour.e2ee) await this.options.phones?.ensure(req.params.msisdn);
+    return reply.code(200).send({ features: featuresFor(behaviour) });
   }
 
   private batchGet(req: PhoneRequest, reply: FastifyReply): FastifyReply {
@@ -296,16 +313,22 @@ export class SandboxRcsHub {
     }
     if (behaviour.rcsRejects)
       return this.rejected(rbmError(reply, 400, 'INVALID_ARGUMENT', 'Message rejected.'));
+    if (content.e2ee && !behaviour.e2ee) {
+      return this.rejected(
+        rbmError(reply, 400, 'INVALID_ARGUMENT', 'The device has no E2EE_MLS capability.'),
+      );
+    }
     if (content.hasFile && !behaviour.media) {
       return this.rejected(rbmError(reply, 400, 'INVALID_ARGUMENT', 'Content not supported by the device.'));
     }
     this.failuresGiven.delete(failureKey);
-    this.book.accept(msisdn, messageId, parseTtlSeconds(body?.ttl));
+    this.book.accept(msisdn, messageId, parseTtlSeconds(body?.ttl), content.e2ee);
     this.counters.acceptedSends++;
     return reply.code(200).send({
       name: `phones/${msisdn}/agentMessages/${messageId}`,
       sendTime: new Date().toISOString(),
-      contentMessage: body?.contentMessage,
+      // Ciphertext is not echoed back: the hub keeps it only until the phone has it.
+      contentMessage: content.e2ee ? { e2eeMessage: {} } : body?.contentMessage,
     });
   }
 
@@ -349,11 +372,27 @@ function featuresFor(behaviour: SandboxBehaviour): string[] {
 }
 
 /** Which RBM content oneof was sent, and whether it carries a file; null when invalid. */
-function describeContent(contentMessage: unknown): { hasFile: boolean } | null {
+function describeContent(
+  contentMessage: unknown,
+): { hasFile: boolean; e2ee?: { ciphertext: Buffer; welcome?: Buffer } } | null {
   if (typeof contentMessage !== 'object' || contentMessage === null) return null;
   const c = contentMessage as Record<string, unknown>;
-  const members = ['text', 'contentInfo', 'richCard', 'uploadedRbmFile'].filter((k) => c[k] !== undefined);
+  const members = ['text', 'contentInfo', 'richCard', 'uploadedRbmFile', 'e2eeMessage'].filter(
+    (k) => c[k] !== undefined,
+  );
   if (members.length !== 1) return null;
+  if (c.e2eeMessage !== undefined) {
+    const m = c.e2eeMessage as { protocol?: unknown; ciphertext?: unknown; welcome?: unknown };
+    if (m.protocol !== 'mls10' || typeof m.ciphertext !== 'string' || m.ciphertext === '') return null;
+    if (m.welcome !== undefined && typeof m.welcome !== 'string') return null;
+    return {
+      hasFile: false,
+      e2ee: {
+        ciphertext: Buffer.from(m.ciphertext, 'base64'),
+        ...(typeof m.welcome === 'string' ? { welcome: Buffer.from(m.welcome, 'base64') } : {}),
+      },
+    };
+  }
   if (c.text !== undefined) return typeof c.text === 'string' ? { hasFile: false } : null;
   if (c.richCard !== undefined) return { hasFile: JSON.stringify(c.richCard).includes('"fileUrl"') };
   return { hasFile: true };

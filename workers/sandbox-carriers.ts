@@ -2,9 +2,12 @@ import type { Logger } from 'pino';
 import type { Env } from '../config';
 import { SandboxRcsHub } from '../sandbox/rcs-hub';
 import { SandboxSmsc } from '../sandbox/smsc';
+import { SandboxPhones } from '../sandbox/phones';
+import type { PostgresKeyDirectory } from '../e2ee/key-directory';
 
 export interface SandboxCarriers {
   smsc: SandboxSmsc;
+  phones: SandboxPhones | undefined;
   rcsHub: SandboxRcsHub;
   smppPort: number;
   rcsHubUrl: string;
@@ -14,7 +17,17 @@ export interface SandboxCarriers {
 /** The sandbox SMSC and RCS hub, on the ports the worker's config points at. */
 export async function startSandboxCarriers(
   env: Env,
-  options: { webhookUrl: string; logger: Logger; smppPort?: number; rcsPort?: number; region?: string },
+  options: {
+    webhookUrl: string;
+    logger: Logger;
+    smppPort?: number;
+    rcsPort?: number;
+    region?: string;
+    /** With a key directory, E2EE numbers are real MLS phones that publish KeyPackages and decrypt. */
+    keyDirectory?: PostgresKeyDirectory;
+    /** Phones switched on at start, so apps find their KeyPackages before any lookup. */
+    e2eePhones?: string[];
+  },
 ): Promise<SandboxCarriers> {
   const smsc = new SandboxSmsc({
     host: env.SANDBOX_HOST,
@@ -24,7 +37,9 @@ export async function startSandboxCarriers(
     receiptDelayMs: env.SANDBOX_RECEIPT_DELAY_MS,
     logger: options.logger,
   });
+  const phones = options.keyDirectory ? new SandboxPhones({ directory: options.keyDirectory }) : undefined;
   const rcsHub = new SandboxRcsHub({
+    ...(phones ? { phones } : {}),
     host: env.SANDBOX_HOST,
     port: options.rcsPort ?? Number(new URL(env.RCS_HUB_URL).port || 80),
     agentId: env.RCS_AGENT_ID,
@@ -35,10 +50,12 @@ export async function startSandboxCarriers(
     deliveryDelayMs: env.SANDBOX_RECEIPT_DELAY_MS,
     logger: options.logger,
   });
+  for (const msisdn of phones ? (options.e2eePhones ?? []) : []) await phones?.ensure(msisdn);
   const { port: smppPort } = await smsc.start();
   const { url: rcsHubUrl } = await rcsHub.start();
   return {
     smsc,
+    phones,
     rcsHub,
     smppPort,
     rcsHubUrl,
@@ -47,4 +64,11 @@ export async function startSandboxCarriers(
       await smsc.stop();
     },
   };
+}
+
+/** The E2EE numbers of the number plan that are online from the start: 20 per E2EE prefix. */
+export function demoE2eePhones(count = 20): string[] {
+  const us = Array.from({ length: count }, (_, i) => `+1555010${String(i + 1).padStart(4, '0')}`);
+  const eu = Array.from({ length: count }, (_, i) => `+447700900${String(i + 100).padStart(3, '0')}`);
+  return [...us, ...eu];
 }

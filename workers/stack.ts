@@ -6,9 +6,11 @@ import { dataDir } from '../config/paths';
 import { deriveKey, resolveSecrets } from '../config/secrets';
 import { codecOf, createDataConverter } from '../codec/data-converter';
 import { startCodecServer } from './codec-server';
+import { PostgresKeyDirectory } from '../e2ee/key-directory';
+import { migrate, openDatabase } from '../store/database';
 import { createLogger } from './logger';
 import { providePostgres } from './postgres';
-import { startSandboxCarriers } from './sandbox-carriers';
+import { demoE2eePhones, startSandboxCarriers } from './sandbox-carriers';
 import type { SandboxCarriers } from './sandbox-carriers';
 import { startDevServer } from './temporal-server';
 import type { DevServer } from './temporal-server';
@@ -82,9 +84,16 @@ async function main(): Promise<void> {
 
     let carriers: SandboxCarriers | null = null;
     if (env.SANDBOX) {
+      // The sandbox phones publish their MLS KeyPackages in Switchboard's key directory.
+      const sandboxDb = openDatabase(pg.url, 2);
+      stops.push(() => sandboxDb.end());
+      await migrate(sandboxDb, logger);
+      const keyDirectory = new PostgresKeyDirectory(sandboxDb, deriveKey(secrets, 'key-directory'));
       carriers = await startSandboxCarriers(env, {
         webhookUrl: `http://${env.RECEIPTS_HOST}:${env.RECEIPTS_PORT}${RBM_WEBHOOK_PATH}`,
         logger: logger.child({ component: 'sandbox' }),
+        keyDirectory,
+        e2eePhones: demoE2eePhones().filter((n) => n.startsWith('+1')),
       });
       stops.push(() => (carriers as SandboxCarriers).stop());
       logger.info(
@@ -99,6 +108,8 @@ async function main(): Promise<void> {
           smppPort: endpoint.smppPort,
           rcsPort: Number(new URL(endpoint.rcsHubUrl).port || 80),
           region,
+          keyDirectory,
+          e2eePhones: demoE2eePhones().filter((n) => !n.startsWith('+1')),
         });
         stops.push(() => regional.stop());
         logger.info({ region, smpp: regional.smppPort, rcsHub: regional.rcsHubUrl }, 'sandbox carriers up');

@@ -7,9 +7,21 @@ export interface RbmContentInfo {
   forceRefresh?: boolean;
 }
 
+/**
+ * Our extension to RBM (docs/rcs-hub-api.md): client-managed MLS ciphertext instead of text.
+ * Bytes are base64; the Welcome rides on a group's first message only.
+ */
+export interface RbmE2eeMessage {
+  protocol: 'mls10';
+  cipherSuite: 1;
+  ciphertext: string;
+  welcome?: string;
+}
+
 /** RBM's AgentContentMessage is a oneof; these are the members Switchboard produces. */
 export type RbmContentMessage =
   | { text: string }
+  | { e2eeMessage: RbmE2eeMessage }
   | { contentInfo: RbmContentInfo }
   | {
       richCard: {
@@ -48,7 +60,16 @@ export interface RbmErrorBody {
  */
 export function toAgentMessage(content: RcsContent, ttlSeconds?: number): RbmAgentMessage {
   let contentMessage: RbmContentMessage;
-  if (content.fileUrl === undefined) {
+  if (content.e2ee) {
+    contentMessage = {
+      e2eeMessage: {
+        protocol: 'mls10',
+        cipherSuite: 1,
+        ciphertext: content.e2ee.ciphertext.toString('base64'),
+        ...(content.e2ee.welcome ? { welcome: content.e2ee.welcome.toString('base64') } : {}),
+      },
+    };
+  } else if (content.fileUrl === undefined) {
     contentMessage = { text: content.text };
   } else if (content.text === '') {
     contentMessage = { contentInfo: { fileUrl: content.fileUrl } };

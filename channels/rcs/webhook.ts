@@ -30,6 +30,7 @@ const EVENT_TYPES: ReadonlySet<string> = new Set<RcsEventType>([
   'READ',
   'IS_TYPING',
   'TTL_EXPIRATION_REVOKED',
+  'E2EE_DECRYPT_FAILED',
 ]);
 
 /** What RBM would post for `event`: the body to send and its X-Goog-Signature value. */
@@ -148,5 +149,6 @@ function toRcsEvent(payload: unknown): RcsEvent | null {
     eventId: p.eventId as string,
     messageId: p.messageId as string,
     sendTime: p.sendTime as string,
+    ...(typeof p.errorCode === 'string' ? { errorCode: p.errorCode } : {}),
   };
 }
