@@ -133,7 +133,7 @@ async function main(): Promise<void> {
       logger.info(`Temporal Web UI: ${server.uiUrl}/namespaces/${env.TEMPORAL_NAMESPACE}/workflows`);
     logger.info('try: npx switchboard send --to +15550100001 --text hi --wait');
   } catch (err) {
-    logger.error({ err }, 'start failed');
+    logger.error({ err }, `start failed: ${err instanceof Error ? err.message : String(err)}`);
     await stopAll(1);
   }
 }

@@ -52,8 +52,27 @@ export async function startWorker(options: {
   databaseUrl: string;
   logger: Logger;
 }): Promise<RunningWorker> {
+  // What is open so far, closed in reverse if start-up fails half way (or when the worker stops).
+  const opened: Array<() => Promise<unknown>> = [];
+  const closeAll = async () => {
+    for (const close of opened.reverse()) await close().catch(() => undefined);
+  };
+  try {
+    return await assemble(options, opened, closeAll);
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+}
+
+async function assemble(
+  options: { env: Env; secrets: Secrets; temporalAddress: string; databaseUrl: string; logger: Logger },
+  opened: Array<() => Promise<unknown>>,
+  closeAll: () => Promise<void>,
+): Promise<RunningWorker> {
   const { env, logger } = options;
   const db = openDatabase(options.databaseUrl);
+  opened.push(() => db.end());
   await migrate(db, logger);
   // Appends create a missing month themselves; making the next ones now keeps that off the message path.
   await ensureAuditPartitions(db, new Date());
@@ -68,8 +87,10 @@ export async function startWorker(options: {
     sharedCapabilities: new PostgresCapabilityStore(db, deriveKey(options.secrets, 'capability-cache')),
     logger,
   });
+  opened.push(() => Promise.all(channels.gateways().map((g) => g.close())));
 
   const clientConnection = await Connection.connect({ address: options.temporalAddress });
+  opened.push(() => clientConnection.close());
   const client = new Client({
     connection: clientConnection,
     namespace: env.TEMPORAL_NAMESPACE,
@@ -96,6 +117,7 @@ export async function startWorker(options: {
     router,
     logger: logger.child({ component: 'receipts' }),
   });
+  opened.push(() => receipts.server.close());
 
   const auditLog = new AuditLog(db, options.secrets.auditHashKey);
   const shortlinks = await startShortlinks({
@@ -109,8 +131,10 @@ export async function startWorker(options: {
     channels,
     logger,
   });
+  opened.push(() => shortlinks.server.close());
 
   const connection = await NativeConnection.connect({ address: options.temporalAddress });
+  opened.push(() => connection.close());
   const worker = await Worker.create({
     connection,
     namespace: env.TEMPORAL_NAMESPACE,
@@ -130,14 +154,7 @@ export async function startWorker(options: {
     }),
     dataConverter,
   });
-  const done = worker.run().finally(async () => {
-    await receipts.server.close();
-    await shortlinks.server.close();
-    await Promise.all(channels.gateways().map((g) => g.close()));
-    await clientConnection.close();
-    await connection.close();
-    await db.end();
-  });
+  const done = worker.run().finally(closeAll);
   return {
     done,
     client,
