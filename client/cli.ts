@@ -20,6 +20,9 @@ import { loadConfig } from '../config';
 import { dataDir } from '../config/paths';
 import { deriveKey, resolveSecrets } from '../config/secrets';
 import { migrate, openDatabase } from '../store/database';
+import type { Database } from '../store/database';
+import type { Env } from '../config';
+import type { Secrets } from '../config/secrets';
 import { RecipientPreferences } from '../store/rollout/recipient-preferences';
 import { NoGoodVersionError, RolloutStore } from '../store/rollout/rollout-store';
 
@@ -35,32 +38,33 @@ async function withClient(run: (client: SwitchboardClient) => Promise<void>): Pr
   }
 }
 
-async function withAuditDeps(run: (deps: AuditCommandDeps) => Promise<void>): Promise<void> {
+/** Admin commands talk to the stack's database directly (DATABASE_URL, else the embedded one). */
+async function withDatabase<T>(
+  build: (db: Database, env: Env, secrets: Secrets) => T,
+  run: (deps: T) => Promise<void>,
+): Promise<void> {
   const env = loadConfig();
   const secrets = resolveSecrets({ ...env, DATA_DIR: dataDir(env) });
   const db = openDatabase(databaseUrlFor(env), 2);
   try {
     await migrate(db);
-    await run({ db, auditLog: new AuditLog(db, secrets.auditHashKey) });
+    await run(build(db, env, secrets));
   } finally {
     await db.end();
   }
 }
 
-async function withRolloutDeps(run: (deps: RolloutDeps) => Promise<void>): Promise<void> {
-  const env = loadConfig();
-  const secrets = resolveSecrets({ ...env, DATA_DIR: dataDir(env) });
-  const db = openDatabase(databaseUrlFor(env), 2);
-  try {
-    await migrate(db);
-    await run({
+const withAuditDeps = (run: (deps: AuditCommandDeps) => Promise<void>) =>
+  withDatabase((db, _env, secrets) => ({ db, auditLog: new AuditLog(db, secrets.auditHashKey) }), run);
+
+const withRolloutDeps = (run: (deps: RolloutDeps) => Promise<void>) =>
+  withDatabase(
+    (db, env, secrets) => ({
       rollout: new RolloutStore(db, env.ROLLOUT_DEFAULT_PHASE),
       preferences: new RecipientPreferences(db, deriveKey(secrets, 'preferences')),
-    });
-  } finally {
-    await db.end();
-  }
-}
+    }),
+    run,
+  );
 
 const CONTENT_TYPES: Record<string, string> = {
   '.png': 'image/png',
