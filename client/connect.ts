@@ -3,33 +3,31 @@ import { createDataConverter } from '../codec/data-converter';
 import { loadConfig } from '../config';
 import { dataDir } from '../config/paths';
 import { deriveKey, resolveSecrets } from '../config/secrets';
-import { PostgresKeyDirectory } from '../e2ee/key-directory';
+import { HttpKeyDirectory } from '../e2ee/key-directory-http';
+import { keyDirectoryToken } from '../config/key-directory';
 import { E2eeSender, loadOrCreateSenderIdentity } from '../e2ee/sender';
 import { FileSenderStateStore } from '../e2ee/sender-state-store';
-import { openDatabase } from '../store/database';
-import type { Database } from '../store/database';
-import { databaseUrlFor } from './database-url';
 import { lazySealer } from './e2ee-sealing';
 import { SwitchboardClient } from './switchboard-client';
 
 /**
  * A client configured the way the worker is: same env, same codec keys. It also acts as a
  * sending app for E2EE: its MLS state lives under DATA_DIR/app-e2ee, encrypted at rest, and it
- * claims recipients' KeyPackages from the key directory.
+ * claims recipients' KeyPackages from the key directory API the worker serves.
  */
 export async function connectFromEnv(env = loadConfig()): Promise<SwitchboardClient> {
   const dir = dataDir(env);
   const secrets = resolveSecrets({ ...env, DATA_DIR: dir });
-  const opened: { db: Database | null } = { db: null };
   const e2ee = lazySealer(async () => {
-    const db = openDatabase(databaseUrlFor(env), 2);
-    opened.db = db;
     const store = new FileSenderStateStore({
       dir: join(dir, 'app-e2ee'),
       key: Buffer.from(deriveKey(secrets, 'app-e2ee-state'), 'hex'),
     });
     return new E2eeSender({
-      directory: new PostgresKeyDirectory(db, deriveKey(secrets, 'key-directory')),
+      directory: new HttpKeyDirectory({
+        baseUrl: `http://${env.RECEIPTS_HOST}:${env.RECEIPTS_PORT}`,
+        bearerToken: keyDirectoryToken(env, secrets),
+      }),
       store,
       identity: await loadOrCreateSenderIdentity(store),
     });
@@ -40,8 +38,5 @@ export async function connectFromEnv(env = loadConfig()): Promise<SwitchboardCli
     taskQueue: env.TEMPORAL_TASK_QUEUE,
     dataConverter: createDataConverter({ codecKeys: secrets.codecKeys, activeKeyId: secrets.codecActiveKey }),
     e2ee,
-    onClose: async () => {
-      await opened.db?.end();
-    },
   });
 }

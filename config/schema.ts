@@ -85,6 +85,7 @@ export const envSchema = z.object({
   SHORTLINK_TTL_SECONDS: z.coerce.number().int().min(60).max(604_800).default(86_400),
 
   RECEIPTS_HOST: z.string().min(1).default('127.0.0.1'),
+  KEY_DIRECTORY_TOKEN: z.string().min(16).optional(),
   RECEIPTS_PORT: port.default(8091),
 
   SANDBOX: bool.default(true),

@@ -47,20 +47,20 @@ export function resolveSecrets(env: Env): Secrets {
   };
 }
 
+export type DerivedKeyPurpose =
+  | 'capability-cache'
+  | 'cohort'
+  | 'preferences'
+  | 'codec-server'
+  | 'shortlink-kek'
+  | 'key-directory'
+  | 'key-directory-api'
+  | 'app-e2ee-state';
+
 /**
- * Keys for the other keyed hashes (capability cache, cohorts, preferences), derived from the
- * audit key so there is one secret to manage, yet no two tables share hash values.
+ * Keys and tokens for every other purpose (keyed hashes of tables, local tokens), derived from
+ * the audit key so a local run has one secret to manage, yet no two uses share a value.
  */
-export function deriveKey(
-  secrets: Secrets,
-  purpose:
-    | 'capability-cache'
-    | 'cohort'
-    | 'preferences'
-    | 'codec-server'
-    | 'shortlink-kek'
-    | 'key-directory'
-    | 'app-e2ee-state',
-): string {
+export function deriveKey(secrets: Secrets, purpose: DerivedKeyPurpose): string {
   return createHmac('sha256', secrets.auditHashKey).update(purpose).digest('hex');
 }

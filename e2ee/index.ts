@@ -2,6 +2,7 @@
 
 export * from './mls';
 export * from './key-directory';
+export * from './key-directory-http';
 export * from './sender-state-store';
 export * from './sender';
 export * from './escrow';

@@ -16,7 +16,13 @@ export type E2eeReceiver = (
 interface HubMessage {
   msisdn: string;
   messageId: string;
+  /** The MLS bytes, held only until the phone has them (or the message ends otherwise). */
   e2ee?: { ciphertext: Buffer; welcome?: Buffer };
+  /**
+   * The phone is decrypting it: it has left the hub, so it can no longer be revoked or expire,
+   * though the state stays 'pending' until the phone answers.
+   */
+  handedOver?: boolean;
   state: HubMessageState;
   deliveryTimer?: NodeJS.Timeout;
   ttlTimer?: NodeJS.Timeout;
@@ -29,16 +35,20 @@ export interface MessageBookOptions {
   emit: (event: RcsEvent) => void;
   /** Without it, encrypted messages are delivered unread (no phones in this sandbox). */
   e2eeReceiver?: E2eeReceiver;
+  /** A receiver that threw (not an E2EE failure, which it answers): reported as PHONE_ERROR. */
+  onReceiverError?: (err: unknown) => void;
 }
 
 export interface MessageStats {
   deliveries: number;
   revocations: number;
   ttlExpirations: number;
+  /** E2EE messages the phone could not decrypt (E2EE_DECRYPT_FAILED events). */
+  e2eeDecryptFailures: number;
 }
 
 export class MessageBook {
-  readonly stats: MessageStats = { deliveries: 0, revocations: 0, ttlExpirations: 0 };
+  readonly stats: MessageStats = { deliveries: 0, revocations: 0, ttlExpirations: 0, e2eeDecryptFailures: 0 };
   private readonly messages = new Map<string, HubMessage>();
 
   constructor(private readonly options: MessageBookOptions) {}
@@ -69,7 +79,7 @@ export class MessageBook {
   /** True when the message was still pending: it is now revoked and will never be delivered. */
   revoke(msisdn: string, messageId: string): boolean {
     const message = this.messages.get(key(msisdn, messageId));
-    if (message?.state !== 'pending') return false;
+    if (message?.state !== 'pending' || message.handedOver) return false;
     this.settle(message, 'revoked');
     this.stats.revocations++;
     return true;
@@ -79,7 +89,12 @@ export class MessageBook {
   resume(msisdns: Iterable<string>): void {
     const online = new Set(msisdns);
     for (const message of this.messages.values()) {
-      if (message.state === 'pending' && !message.deliveryTimer && online.has(message.msisdn)) {
+      if (
+        message.state === 'pending' &&
+        !message.handedOver &&
+        !message.deliveryTimer &&
+        online.has(message.msisdn)
+      ) {
         this.schedule(message);
       }
     }
@@ -101,15 +116,27 @@ export class MessageBook {
 
   private deliver(message: HubMessage): void {
     message.deliveryTimer = undefined;
-    if (message.state !== 'pending' || this.options.isOffline(message.msisdn)) return;
+    if (message.state !== 'pending' || message.handedOver || this.options.isOffline(message.msisdn)) return;
     const receiver = this.options.e2eeReceiver;
     if (message.e2ee && receiver) {
       // The phone decrypts; only then is it delivered, or reported as a decrypt failure.
       const e2ee = message.e2ee;
       delete message.e2ee;
-      void receiver(message.msisdn, { ...e2ee, messageId: message.messageId }).then(
+      message.handedOver = true;
+      clearTimeout(message.ttlTimer);
+      message.ttlTimer = undefined;
+      let handed: Promise<{ ok: true } | { ok: false; code: string }>;
+      try {
+        handed = receiver(message.msisdn, { ...e2ee, messageId: message.messageId });
+      } catch (err) {
+        handed = Promise.reject(err instanceof Error ? err : new Error('receiver failed'));
+      }
+      handed.then(
         (result) => this.settleEncrypted(message, result.ok ? null : result.code),
-        () => this.settleEncrypted(message, 'PHONE_ERROR'),
+        (err: unknown) => {
+          this.options.onReceiverError?.(err);
+          this.settleEncrypted(message, 'PHONE_ERROR');
+        },
       );
       return;
     }
@@ -119,6 +146,7 @@ export class MessageBook {
     this.emit(message, 'DELIVERED');
   }
 
+  /** The message reached the phone either way; `failure` is the phone's code when it could not read it. */
   private settleEncrypted(message: HubMessage, failure: string | null): void {
     if (message.state !== 'pending') return;
     this.settle(message, 'delivered');
@@ -126,12 +154,13 @@ export class MessageBook {
       this.stats.deliveries++;
       this.emit(message, 'DELIVERED');
     } else {
-      this.emit(message, 'E2EE_DECRYPT_FAILED', failure);
+      this.stats.e2eeDecryptFailures++;
+      this.emit(message, 'E2EE_DECRYPT_FAILED', failure || 'UNKNOWN');
     }
   }
 
   private expire(message: HubMessage): void {
-    if (message.state !== 'pending') return;
+    if (message.state !== 'pending' || message.handedOver) return;
     this.settle(message, 'expired');
     this.stats.ttlExpirations++;
     this.emit(message, 'TTL_EXPIRATION_REVOKED');

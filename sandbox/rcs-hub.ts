@@ -9,6 +9,12 @@
 //                     name is a valid media test. A send carrying a file to it gets 400, as RBM
 //                     answers INVALID_ARGUMENT for content the device cannot show.
 //   e2ee: true        + E2EE_MLS
+//
+// E2EE (our `e2eeMessage` extension, channels/rcs/rbm-wire.ts): with `phones`, an accepted
+// encrypted message is handed to the recipient's simulated MLS devices at delivery time, and the
+// phone's answer decides the event: DELIVERED, or E2EE_DECRYPT_FAILED with the phone's code. The
+// ciphertext lives only in the message book until then; the request log, counters and logs never
+// see a body.
 
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -17,7 +23,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import pino from 'pino';
 import type { Logger } from 'pino';
 import { RCS_FEATURE_E2EE_MLS, RCS_FEATURE_FILE_TRANSFER, RCS_FEATURE_RICHCARD } from '../channels/rcs/types';
-import { parseTtlSeconds } from '../channels/rcs/rbm-wire';
+import { decodeE2eeMessage, parseTtlSeconds } from '../channels/rcs/rbm-wire';
 import type { RbmBatchGetResponse, RbmErrorBody } from '../channels/rcs/rbm-wire';
 import { DEFAULT_NUMBER_PLAN, behaviourFor } from './number-plan';
 import type { NumberPlanRow, SandboxBehaviour } from './number-plan';
@@ -29,6 +35,19 @@ import { WebhookPoster } from './rcs-hub-webhook';
 
 export type { RcsHubFaults } from './rcs-hub-faults';
 export type { HubMessageState } from './rcs-hub-messages';
+
+/**
+ * The simulated phones behind the hub (sandbox/phones.ts's SandboxPhones fits). `receive` hands an
+ * encrypted message to every device of the number and answers whether they all decrypted it;
+ * `ensure` starts an E2EE number's phone (its devices publish KeyPackages), idempotently.
+ */
+export interface SandboxHubPhones {
+  receive(
+    msisdn: string,
+    message: { ciphertext: Buffer; welcome?: Buffer; messageId: string },
+  ): Promise<{ ok: true } | { ok: false; kind?: string; code: string }>;
+  ensure(msisdn: string): Promise<unknown>;
+}
 
 export interface SandboxRcsHubOptions {
   /** 0 picks a free port. */
@@ -48,14 +67,11 @@ export interface SandboxRcsHubOptions {
   random?: () => number;
   webhookAttempts?: number;
   webhookBackoffMs?: number;
-  /** Simulated MLS phones (sandbox/phones.ts): they publish KeyPackages and decrypt E2EE messages. */
-  phones?: {
-    ensure(msisdn: string): Promise<boolean>;
-    receive(
-      msisdn: string,
-      message: { ciphertext: Uint8Array; welcome?: Uint8Array | null; messageId?: string },
-    ): Promise<{ ok: true } | { ok: false; code: string }>;
-  };
+  /**
+   * Simulated MLS phones: they publish KeyPackages (on a capability lookup of an E2EE number) and
+   * decrypt E2EE messages. Without them, an E2EE message is delivered unread.
+   */
+  phones?: SandboxHubPhones;
 }
 
 export type HubOperation = 'capabilities' | 'batchGet' | 'send' | 'revoke' | 'other';
@@ -138,12 +154,10 @@ export class SandboxRcsHub {
       deliveryDelayMs: () => options.deliveryDelayMs ?? 30,
       isOffline: (msisdn) => this.isOffline(msisdn),
       emit: (event) => this.poster.push(event),
-      ...(options.phones
-        ? {
-            e2eeReceiver: (msisdn: string, m: { ciphertext: Buffer; welcome?: Buffer; messageId: string }) =>
-              (options.phones as NonNullable<SandboxRcsHubOptions['phones']>).receive(msisdn, m),
-          }
-        : {}),
+      ...(options.phones ? { e2eeReceiver: options.phones.receive.bind(options.phones) } : {}),
+      // Only the error's class: a phone's error text could quote what it was given.
+      onReceiverError: (err) =>
+        this.logger.warn({ error: err instanceof Error ? err.name : typeof err }, 'sandbox phone failed'),
     });
     // Fastify's own request log prints URLs, and URLs hold phone numbers.
     this.app = fastify({ logger: false });
@@ -266,7 +280,17 @@ export class SandboxRcsHub {
     if (!req.query.requestId) return rbmError(reply, 400, 'INVALID_ARGUMENT', 'requestId is required.');
     const behaviour = this.behaviour(req.params.msisdn);
     // An E2EE phone has published its KeyPackages before anyone can learn it is one.
-    if (behaviour.e2ee) await this.options.phones?.ensure(req.params.msisdn);
+    if (behaviour.e2ee && this.options.phones) {
+      try {
+        await this.options.phones.ensure(req.params.msisdn);
+      } catch (err) {
+        this.logger.warn(
+          { error: err instanceof Error ? err.name : typeof err },
+          'sandbox phone did not start',
+        );
+        return rbmError(reply, 503, 'UNAVAILABLE', 'The service is currently unavailable.');
+      }
+    }
     return reply.code(200).send({ features: featuresFor(behaviour) });
   }
 
@@ -382,16 +406,8 @@ function describeContent(
   );
   if (members.length !== 1) return null;
   if (c.e2eeMessage !== undefined) {
-    const m = c.e2eeMessage as { protocol?: unknown; ciphertext?: unknown; welcome?: unknown };
-    if (m.protocol !== 'mls10' || typeof m.ciphertext !== 'string' || m.ciphertext === '') return null;
-    if (m.welcome !== undefined && typeof m.welcome !== 'string') return null;
-    return {
-      hasFile: false,
-      e2ee: {
-        ciphertext: Buffer.from(m.ciphertext, 'base64'),
-        ...(typeof m.welcome === 'string' ? { welcome: Buffer.from(m.welcome, 'base64') } : {}),
-      },
-    };
+    const e2ee = decodeE2eeMessage(c.e2eeMessage);
+    return e2ee ? { hasFile: false, e2ee } : null;
   }
   if (c.text !== undefined) return typeof c.text === 'string' ? { hasFile: false } : null;
   if (c.richCard !== undefined) return { hasFile: JSON.stringify(c.richCard).includes('"fileUrl"') };

@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { TEST_SECRETS, stack } from './fixtures/stack';
 
 const run = promisify(execFile);
 const BIN = join(__dirname, '..', '..', 'bin', 'switchboard.js');
+const APP_DIR = mkdtempSync(join(tmpdir(), 'switchboard-cli-app-'));
 
 async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const { temporal, taskQueue } = stack();
@@ -16,6 +19,9 @@ async function cli(args: string[]): Promise<{ code: number; stdout: string; stde
     CODEC_KEYS: TEST_SECRETS.codecKeys,
     CODEC_ACTIVE_KEY: TEST_SECRETS.codecActiveKey,
     AUDIT_HASH_KEY: TEST_SECRETS.auditHashKey,
+    // The CLI is also the demo app for E2EE: its MLS state goes to a scratch directory.
+    DATA_DIR: APP_DIR,
+    RECEIPTS_PORT: new URL(stack().worker.receiptsUrl).port,
   };
   try {
     const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { env });
@@ -132,6 +138,25 @@ describe('switchboard CLI', function () {
     };
     assert.equal(outcome.authoritative, 'sms');
     assert.ok(outcome.attempts.some((a) => a.channel === 'rcs' && a.supplementary));
+  });
+
+  it('send --e2ee required: the CLI seals the text as an app (key directory API); delivered end-to-end encrypted', async () => {
+    const { code, stdout } = await cli([
+      'send',
+      '--to',
+      '+15550100036',
+      '--text',
+      'cli secret',
+      '--e2ee',
+      'required',
+      '--wait',
+      '--json',
+    ]);
+    assert.equal(code, 0);
+    const outcome = JSON.parse(stdout) as { e2ee: boolean; channel: string };
+    assert.deepEqual([outcome.channel, outcome.e2ee], ['rcs', true]);
+    const entry = stack().carriers.phones?.inbox('+15550100036')[0];
+    assert.equal(entry?.ok, true);
   });
 
   it('a failed delivery exits 1', async () => {

@@ -4,16 +4,22 @@ import type { Logger } from 'pino';
 import type { ReceiptRouter } from '../channels/receipts/receipt-router';
 import { RcsWebhookSignatureError } from '../channels/rcs/errors';
 import { RBM_SIGNATURE_HEADER, processRbmWebhookPost } from '../channels/rcs/webhook';
+import { registerKeyDirectoryRoutes } from '../e2ee/key-directory-http';
+import type { KeyDirectoryRoutesOptions } from '../e2ee/key-directory-http';
 
 export const RBM_WEBHOOK_PATH = '/rbm/events';
 
-/** The HTTP side of the receipt router: RBM posts its events here. */
+/**
+ * The HTTP side of the receipt router: RBM posts its events here. With `keyDirectory`, the same
+ * server answers apps' KeyPackage claims (`POST /v1/e2ee/keyPackages:claim`, its own bearer token).
+ */
 export async function startReceiptsServer(options: {
   host: string;
   port: number;
   clientToken: string;
   router: ReceiptRouter;
   logger: Logger;
+  keyDirectory?: Omit<KeyDirectoryRoutesOptions, 'logger'>;
 }): Promise<{ url: string; server: FastifyInstance }> {
   const server = Fastify({ logger: false });
   // The signature covers exact bytes, so the body must reach us unparsed.
@@ -40,6 +46,9 @@ export async function startReceiptsServer(options: {
     if (post.kind === 'event') await options.router.routeRcsEvent(post.event);
     return reply.code(200).send({});
   });
+  if (options.keyDirectory) {
+    await registerKeyDirectoryRoutes(server, { ...options.keyDirectory, logger: options.logger });
+  }
   const address = await server.listen({ host: options.host, port: options.port });
   return { url: address, server };
 }

@@ -3,11 +3,18 @@ import type { Env } from '../config';
 import { SandboxRcsHub } from '../sandbox/rcs-hub';
 import { SandboxSmsc } from '../sandbox/smsc';
 import { SandboxPhones } from '../sandbox/phones';
-import type { PostgresKeyDirectory } from '../e2ee/key-directory';
+import { PostgresKeyDirectory } from '../e2ee/key-directory';
+import type { KeyPackagePublisher, KeyPackageSource } from '../e2ee/key-directory';
+import type { Database } from '../store/database';
+
+export type SandboxKeyDirectory = KeyPackagePublisher & KeyPackageSource;
 
 export interface SandboxCarriers {
   smsc: SandboxSmsc;
+  /** The simulated MLS phones, when a key directory (or a database) was given. */
   phones: SandboxPhones | undefined;
+  /** Where the phones publish their KeyPackages: serve it to apps with keyDirectoryRoutes. */
+  keyDirectory: SandboxKeyDirectory | undefined;
   rcsHub: SandboxRcsHub;
   smppPort: number;
   rcsHubUrl: string;
@@ -24,7 +31,13 @@ export async function startSandboxCarriers(
     rcsPort?: number;
     region?: string;
     /** With a key directory, E2EE numbers are real MLS phones that publish KeyPackages and decrypt. */
-    keyDirectory?: PostgresKeyDirectory;
+    keyDirectory?: SandboxKeyDirectory;
+    /**
+     * Or a database (migrated): the phones then publish to a PostgresKeyDirectory on it, keyed by
+     * `keyDirectoryHashKey` — the same key the worker's key directory routes use.
+     */
+    db?: Database;
+    keyDirectoryHashKey?: string | Buffer;
     /** Phones switched on at start, so apps find their KeyPackages before any lookup. */
     e2eePhones?: string[];
   },
@@ -37,7 +50,8 @@ export async function startSandboxCarriers(
     receiptDelayMs: env.SANDBOX_RECEIPT_DELAY_MS,
     logger: options.logger,
   });
-  const phones = options.keyDirectory ? new SandboxPhones({ directory: options.keyDirectory }) : undefined;
+  const keyDirectory = sandboxKeyDirectory(options);
+  const phones = keyDirectory ? new SandboxPhones({ directory: keyDirectory }) : undefined;
   const rcsHub = new SandboxRcsHub({
     ...(phones ? { phones } : {}),
     host: env.SANDBOX_HOST,
@@ -56,6 +70,7 @@ export async function startSandboxCarriers(
   return {
     smsc,
     phones,
+    keyDirectory,
     rcsHub,
     smppPort,
     rcsHubUrl,
@@ -64,6 +79,19 @@ export async function startSandboxCarriers(
       await smsc.stop();
     },
   };
+}
+
+function sandboxKeyDirectory(options: {
+  keyDirectory?: SandboxKeyDirectory;
+  db?: Database;
+  keyDirectoryHashKey?: string | Buffer;
+}): SandboxKeyDirectory | undefined {
+  if (options.keyDirectory) return options.keyDirectory;
+  if (!options.db) return undefined;
+  if (options.keyDirectoryHashKey === undefined) {
+    throw new Error('startSandboxCarriers: db needs keyDirectoryHashKey');
+  }
+  return new PostgresKeyDirectory(options.db, options.keyDirectoryHashKey);
 }
 
 /** The E2EE numbers of the number plan that are online from the start: 20 per E2EE prefix. */

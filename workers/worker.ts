@@ -21,6 +21,8 @@ import { RcsSends } from '../store/rcs-sends';
 import { startReceiptsServer } from './receipts-server';
 import { buildRegionalChannels } from './regional-channels';
 import { startShortlinks } from './shortlinks';
+import { PostgresKeyDirectory } from '../e2ee/key-directory';
+import { keyDirectoryToken } from '../config/key-directory';
 import { temporalReceiptSink } from './temporal-sink';
 
 export interface RunningWorker {
@@ -116,6 +118,11 @@ async function assemble(
     clientToken: env.RCS_WEBHOOK_CLIENT_TOKEN,
     router,
     logger: logger.child({ component: 'receipts' }),
+    // Apps claim recipients' MLS KeyPackages here (client-managed E2EE).
+    keyDirectory: {
+      directory: new PostgresKeyDirectory(db, deriveKey(options.secrets, 'key-directory')),
+      bearerToken: keyDirectoryToken(env, options.secrets),
+    },
   });
   opened.push(() => receipts.server.close());
 

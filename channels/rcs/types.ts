@@ -20,7 +20,10 @@ export interface RcsContent {
   text: string;
   /** Media by reference, as RBM's `contentInfo.fileUrl`. */
   fileUrl?: string;
-  /** Client-managed E2EE (our extension, docs/rcs-hub-api.md): MLS bytes instead of text. */
+  /**
+   * Client-managed E2EE (our extension, docs/rcs-hub-api.md): MLS bytes instead of text. With it,
+   * `text` is never sent and `fileUrl` must be absent. `welcome` only on a group's first message.
+   */
   e2ee?: { ciphertext: Buffer; welcome?: Buffer };
 }
 
@@ -46,6 +49,6 @@ export interface RcsEvent {
   eventId: string;
   messageId: string;
   sendTime: string;
-  /** E2EE_DECRYPT_FAILED: the phone's MLS error code. */
+  /** E2EE_DECRYPT_FAILED: the phone's MLS error code (e.g. DECRYPT_FAILED, NOT_IN_WELCOME). */
   errorCode?: string;
 }

@@ -33,6 +33,12 @@ const EVENT_TYPES: ReadonlySet<string> = new Set<RcsEventType>([
   'E2EE_DECRYPT_FAILED',
 ]);
 
+/**
+ * An event's `errorCode` (our extension, on E2EE_DECRYPT_FAILED) is kept only when it looks like
+ * a code: it reaches logs, audit rows and workflow outcomes, so free text is dropped.
+ */
+const ERROR_CODE = /^[A-Za-z0-9_.-]{1,64}$/;
+
 /** What RBM would post for `event`: the body to send and its X-Goog-Signature value. */
 export function signRbmEventBody(
   event: RcsEvent | Record<string, unknown>,
@@ -149,6 +155,6 @@ function toRcsEvent(payload: unknown): RcsEvent | null {
     eventId: p.eventId as string,
     messageId: p.messageId as string,
     sendTime: p.sendTime as string,
-    ...(typeof p.errorCode === 'string' ? { errorCode: p.errorCode } : {}),
+    ...(typeof p.errorCode === 'string' && ERROR_CODE.test(p.errorCode) ? { errorCode: p.errorCode } : {}),
   };
 }
