@@ -160,7 +160,7 @@ export class SandboxRcsHub {
         this.logger.warn({ error: err instanceof Error ? err.name : typeof err }, 'sandbox phone failed'),
     });
     // Fastify's own request log prints URLs, and URLs hold phone numbers.
-    this.app = fastify({ logger: false });
+    this.app = fastify({ logger: false, forceCloseConnections: true });
     this.routes();
   }
 

@@ -38,7 +38,7 @@ export async function startCodecServer(options: {
   /** Browser origins allowed to call it (the Web UI). */
   allowedOrigins: string[];
 }): Promise<{ url: string; uiEndpoint: string; server: FastifyInstance }> {
-  const server = Fastify({ logger: false, bodyLimit: 8 * 1024 * 1024 });
+  const server = Fastify({ logger: false, bodyLimit: 8 * 1024 * 1024, forceCloseConnections: true });
   const expected = digest(options.token);
   const authorised = (request: FastifyRequest, pathToken?: string) => {
     const header = request.headers.authorization;

@@ -21,7 +21,8 @@ export async function startReceiptsServer(options: {
   logger: Logger;
   keyDirectory?: Omit<KeyDirectoryRoutesOptions, 'logger'>;
 }): Promise<{ url: string; server: FastifyInstance }> {
-  const server = Fastify({ logger: false });
+  // Close does not wait for keep-alive clients (RBM, apps): shutdown must not hang on them.
+  const server = Fastify({ logger: false, forceCloseConnections: true });
   // The signature covers exact bytes, so the body must reach us unparsed.
   server.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) =>
     done(null, body),

@@ -104,10 +104,13 @@ describe('E2EE transport: MLS over RBM through the sandbox hub and its phones', 
     });
   });
   after(async () => {
-    await hub?.stop();
-    await endpoint?.stop();
-    await wire?.close();
-    await env?.testDb.drop();
+    // Each step is bounded, so a slow close under load cannot hang the suite.
+    const within = (p: Promise<unknown> | undefined) =>
+      Promise.race([p, new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
+    await within(hub?.stop());
+    await within(endpoint?.stop());
+    await within(wire?.destroy());
+    await within(env?.testDb.drop());
   });
   afterEach(() => phones.clearFaults());
 
