@@ -9,6 +9,7 @@ import { CapabilityCache } from '../channels/rcs/capability-cache';
 import { CachedCapabilityProbe } from '../channels/rcs/cached-capability-probe';
 import { RbmHubClient } from '../channels/rcs/rbm-client';
 import { staticTokenProvider } from '../channels/rcs/token';
+import { smppGatewayOptions } from '../workers/regional-channels';
 import { SmppGateway } from '../channels/sms/smpp-gateway';
 import { SwitchboardClient } from '../client/switchboard-client';
 import { createDataConverter } from '../codec/data-converter';
@@ -200,21 +201,8 @@ export async function baselineA(h: Harness): Promise<PhaseResult> {
 export async function baselineB(h: Harness): Promise<PhaseResult> {
   const { stack, plan } = h;
   const env = stack.workerEnv({});
-  // Configured as workers/regional-channels.ts configures the worker's gateway.
-  const gateway = new SmppGateway({
-    host: env.SMPP_HOST,
-    port: env.SMPP_PORT,
-    systemId: env.SMPP_SYSTEM_ID,
-    password: env.SMPP_PASSWORD,
-    sourceAddr: env.SMPP_SOURCE_ADDR,
-    windowSize: env.SMPP_WINDOW,
-    systemType: env.SMPP_SYSTEM_TYPE,
-    bindMode: env.SMPP_BIND_MODE,
-    ratePerSecond: env.SMPP_RATE_PER_SECOND,
-    gsmDataCoding: env.SMPP_GSM_DATA_CODING,
-    longMessages: env.SMPP_LONG_MESSAGES,
-    submitTimeoutMs: env.SMPP_SUBMIT_TIMEOUT_MS,
-  });
+  // Configured exactly as the worker configures its gateway.
+  const gateway = new SmppGateway(smppGatewayOptions(env));
   // A receipt can be read before the submit's caller resumes: keep those until it asks.
   const waiting = new Map<string, () => void>();
   const early = new Set<string>();

@@ -6,6 +6,7 @@ import { CachedCapabilityProbe } from '../channels/rcs/cached-capability-probe';
 import { RbmHubClient } from '../channels/rcs/rbm-client';
 import { staticTokenProvider } from '../channels/rcs/token';
 import { SmppGateway } from '../channels/sms/smpp-gateway';
+import type { SmppGatewayOptions } from '../channels/sms/smpp-gateway';
 import type { SmsGateway } from '../channels/sms/types';
 import type { Env } from '../config';
 import type { RegionEndpoint } from '../config/regions';
@@ -50,6 +51,30 @@ function endpointsOf(env: Env): Map<string, Required<RegionEndpoint>> {
   return all;
 }
 
+/** A gateway configured from env for one region's SMSC (the bench's raw-SMPP baseline uses it too). */
+export function smppGatewayOptions(
+  env: Env,
+  endpoint: Pick<RegionEndpoint, 'smppHost' | 'smppPort'> & Partial<RegionEndpoint> = {
+    smppHost: env.SMPP_HOST,
+    smppPort: env.SMPP_PORT,
+  },
+): SmppGatewayOptions {
+  return {
+    host: endpoint.smppHost,
+    port: endpoint.smppPort,
+    systemId: endpoint.smppSystemId ?? env.SMPP_SYSTEM_ID,
+    password: endpoint.smppPassword ?? env.SMPP_PASSWORD,
+    sourceAddr: endpoint.smppSourceAddr ?? env.SMPP_SOURCE_ADDR,
+    windowSize: env.SMPP_WINDOW,
+    systemType: env.SMPP_SYSTEM_TYPE,
+    bindMode: env.SMPP_BIND_MODE,
+    ratePerSecond: env.SMPP_RATE_PER_SECOND,
+    gsmDataCoding: env.SMPP_GSM_DATA_CODING,
+    longMessages: env.SMPP_LONG_MESSAGES,
+    submitTimeoutMs: env.SMPP_SUBMIT_TIMEOUT_MS,
+  };
+}
+
 /**
  * One RCS hub client, SMPP gateway and capability cache per residency region. A message only
  * ever reaches its own region's set; a region without one is refused (RegionUnservedError).
@@ -69,18 +94,7 @@ export function buildRegionalChannels(
       logger: logger.child({ component: 'rcs-hub' }),
     });
     const smsGateway = new SmppGateway({
-      host: e.smppHost,
-      port: e.smppPort,
-      systemId: e.smppSystemId,
-      password: e.smppPassword,
-      sourceAddr: e.smppSourceAddr,
-      windowSize: env.SMPP_WINDOW,
-      systemType: env.SMPP_SYSTEM_TYPE,
-      bindMode: env.SMPP_BIND_MODE,
-      ratePerSecond: env.SMPP_RATE_PER_SECOND,
-      gsmDataCoding: env.SMPP_GSM_DATA_CODING,
-      longMessages: env.SMPP_LONG_MESSAGES,
-      submitTimeoutMs: env.SMPP_SUBMIT_TIMEOUT_MS,
+      ...smppGatewayOptions(env, e),
       logger: logger.child({ component: 'smpp' }),
     });
     const capabilities: CapabilityProbe = new CachedCapabilityProbe(

@@ -1,5 +1,5 @@
 // The capability probe the activities call, answered through the two-tier CapabilityCache
-// instead of asking the hub every time (HubCapabilityProbe).
+// instead of asking the hub every time.
 
 import type { RecipientCapability } from '../../domain/message';
 import type { CapabilityCache, CapabilityCacheStats } from './capability-cache';
@@ -11,7 +11,7 @@ export class CachedCapabilityProbe {
   /**
    * `source` is 'cache' when either tier (in-process or shared) answered, stale answers
    * included; 'hub' when this call waited for the hub. Hub failures on a miss propagate as
-   * RcsTransientError / RcsPermanentError, exactly as from HubCapabilityProbe.
+   * RcsTransientError / RcsPermanentError, exactly as from the hub client.
    */
   async probe(msisdn: string, requestId: string): Promise<RecipientCapability> {
     const answer = await this.cache.lookup(msisdn, requestId);

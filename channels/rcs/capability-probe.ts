@@ -1,5 +1,5 @@
 import type { RecipientCapability } from '../../domain/message';
-import type { RcsCapabilities, RcsHub } from './types';
+import type { RcsCapabilities } from './types';
 import { RCS_FEATURE_E2EE_MLS, RCS_FEATURE_RICHCARD } from './types';
 
 /** What routing needs to know, read from an RBM capability answer (null: not an RCS user). */
@@ -14,13 +14,4 @@ export function capabilityFromFeatures(answer: RcsCapabilities | null): Omit<Rec
     // the two together, so there they agree (docs/rcs-hub-api.md).
     media: answer.features.includes(RCS_FEATURE_RICHCARD),
   };
-}
-
-/** Asks the hub every time; the capability cache wraps this. */
-export class HubCapabilityProbe {
-  constructor(private readonly hub: RcsHub) {}
-
-  async probe(msisdn: string, requestId: string): Promise<RecipientCapability> {
-    return { ...capabilityFromFeatures(await this.hub.getCapabilities(msisdn, requestId)), source: 'hub' };
-  }
 }
