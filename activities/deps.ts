@@ -1,4 +1,5 @@
 import type { RecipientCapability } from '../domain/message';
+import type { LawfulAccessDeps } from './lawful-access';
 import type { RcsPreference, RolloutConfig } from '../domain/rollout';
 import type { RcsHub } from '../channels/rcs/types';
 import type { SmsGateway } from '../channels/sms/types';
@@ -16,6 +17,15 @@ export interface DeliveryPolicy {
   auditBatching?: boolean;
   /** Capability probes as local activities (absent in old histories). */
   localProbe?: boolean;
+  /**
+   * getDeliveryPolicy also answers the probe (when local) and the routing context, in the same
+   * local activity (absent in old histories: their policy marker carries no lookups).
+   */
+  foldLookups?: boolean;
+  /** Search attribute changes merged into one upsert before each wait (absent in old histories). */
+  coalesceSearchAttributes?: boolean;
+  /** Send activities record the audit rows due and their 'accepted' row (absent in old histories). */
+  auditInSends?: boolean;
 }
 
 export interface CapabilityProbe {
@@ -27,6 +37,8 @@ export interface CapabilityProbe {
 
 export interface AuditSink {
   append(context: AuditContext, entries: AuditEntry[]): Promise<unknown>;
+  /** Whether the trail of `messageId` has a row at `seq`. */
+  hasEntry(messageId: string, seq: number): Promise<boolean>;
 }
 
 export interface SmsSubmissionIndex {
@@ -84,4 +96,14 @@ export interface ActivityDeps {
   guard: GuardSource;
   /** Key of the hash that places a recipient in the cohort order. */
   cohortKey: string;
+  /** Escrowed tenants: every encrypted message is archived before it is sent (e2ee/escrow-archive.ts). */
+  escrowArchive: {
+    archive(input: {
+      tenant: string;
+      messageId: string;
+      ciphertext: Uint8Array;
+      welcome: Uint8Array | null;
+    }): Promise<string | null>;
+  };
+  lawfulAccess: LawfulAccessDeps;
 }

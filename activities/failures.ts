@@ -2,6 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { RcsPermanentError, RcsTransientError } from '../channels/rcs/errors';
 import { SmsPermanentError, SmsTransientError } from '../channels/sms/errors';
 import { RegionUnservedError } from '../channels/region-errors';
+import { EscrowPolicyError } from '../e2ee/escrow-archive';
 
 /** Failure types the workflow and its retry policies name. */
 export const FailureType = {
@@ -10,6 +11,7 @@ export const FailureType = {
   SmsTransient: 'SmsTransientError',
   SmsPermanent: 'SmsPermanentError',
   RegionUnserved: 'RegionUnservedError',
+  EscrowPolicy: 'EscrowPolicyError',
 } as const;
 
 export interface ChannelFailureDetails {
@@ -42,6 +44,10 @@ export function toApplicationFailure(err: unknown): unknown {
       code: 'REGION_UNSERVED',
       retryAfterMs: null,
     });
+  }
+  if (err instanceof EscrowPolicyError) {
+    // Sending would put a message beyond the tenant's escrow: never retried, never sent.
+    return failure(FailureType.EscrowPolicy, err.message, true, { code: err.code, retryAfterMs: null });
   }
   return err;
 }

@@ -8,7 +8,11 @@ import { normaliseSmscId } from '../channels/sms/delivery-receipt';
 import type { SmsPartRef } from '../channels/sms/types';
 import type { AuditContext, AuditEntry } from '../store/audit-log';
 import type { ActivityDeps, DeliveryPolicy } from './deps';
-import { mappingFailures } from './failures';
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { mappingFailures, toApplicationFailure } from './failures';
+import type { ChannelFailureDetails } from './failures';
+import { createLawfulAccessActivities } from './lawful-access';
 
 export type { ActivityDeps, DeliveryPolicy } from './deps';
 
@@ -22,8 +26,11 @@ export interface RecipientRef {
 export interface RcsSendInput extends RecipientRef {
   workflowId: string;
   text: string;
+  /** Whose message: an escrowed tenant's encrypted sends are archived for lawful access. */
+  tenant?: string;
   /** MLS ciphertext (base64) made by the sender's app; sent instead of the text. */
   e2ee?: { ciphertext: string; welcome?: string };
+  audit?: SendAuditInput;
 }
 
 export interface RcsRevokeInput extends RecipientRef {
@@ -32,11 +39,31 @@ export interface RcsRevokeInput extends RecipientRef {
 }
 
 /** The encrypted send of a message has an RBM id of its own, so a plain send may follow it. */
+/** The tenant of a request that names none (client/validation.ts). */
+const DEFAULT_TENANT = 'default';
+
 const rbmMessageId = (messageId: string, e2ee: boolean) => (e2ee ? uuidV5(`${messageId}:e2ee`) : messageId);
 
 export interface SmsSendInput extends RecipientRef {
   workflowId: string;
   text: string;
+  audit?: SendAuditInput;
+}
+
+/**
+ * policy.auditInSends: a send records the message's audit rows still due and its own
+ * 'accepted' row (occurredAt from the activity's clock; an SMS adds its parts) in one write,
+ * once the carrier has accepted. A failed write fails nothing: `recorded: false` leaves the
+ * rows to the workflow, which writes them as it would have without this.
+ */
+export interface SendAuditInput {
+  context: AuditContext;
+  before: AuditEntry[];
+  accepted: Omit<AuditEntry, 'occurredAt'>;
+}
+
+export interface SendAuditResult {
+  recorded: boolean;
 }
 
 export interface SmsSent {
@@ -48,6 +75,20 @@ export interface RoutingInput {
   to: string;
   region: string;
 }
+
+/** What the workflow learns before routing, answered with its policy (policy.foldLookups). */
+export interface DeliveryLookups {
+  /** The probe's answer; null when it failed, or when the probe is a remote activity (not localProbe). */
+  capability: RecipientCapability | null;
+  /** The probe's failure as a probe activity would have reported it (its type and code). */
+  probeFailure: { type: string | null; code: string } | null;
+  routing: RoutingContext;
+}
+
+/** Retries of a probe inside the folded lookups: those of the probe's own local activity. */
+const PROBE_ATTEMPTS = 3;
+const PROBE_BACKOFF_MS = 500;
+const PROBE_FINAL = new Set(['RcsPermanentError', 'RegionUnservedError']);
 
 export interface GuardDecision {
   region: string;
@@ -65,9 +106,94 @@ export interface AuditInput {
 
 /** One thin function per side effect; the workflow decides, these only act. */
 export function createActivities(deps: ActivityDeps) {
+  const routingContext = async (input: RoutingInput): Promise<RoutingContext> => {
+    const [config, preference, guard] = await Promise.all([
+      deps.rollout.current(input.region),
+      deps.preferences.get(input.to),
+      deps.guard.get(input.region),
+    ]);
+    return {
+      config,
+      cohortBucket: cohortBucket(deps.cohortKey, input.to),
+      preference,
+      guardThrottled: guard?.throttled ?? false,
+    };
+  };
+
+  const recordSent = async (
+    audit: SendAuditInput | undefined,
+    detail: AuditEntry['detail'],
+  ): Promise<{ audit?: SendAuditResult }> => {
+    if (!audit) return {};
+    const accepted: AuditEntry = {
+      ...audit.accepted,
+      detail: { ...audit.accepted.detail, ...detail },
+      occurredAt: new Date().toISOString(),
+    };
+    try {
+      await deps.audit.append(audit.context, [...audit.before, accepted]);
+      return { audit: { recorded: true } };
+    } catch {
+      return { audit: { recorded: false } };
+    }
+  };
+
+  /** The probe with its local activity's retry policy; a failure is an answer, not a throw. */
+  const probeForLookups = async (
+    input: RecipientRef,
+  ): Promise<{ capability: RecipientCapability | null; failure: DeliveryLookups['probeFailure'] }> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const capability = await deps.channels
+          .forRegion(input.region)
+          .capabilities.probe(input.to, input.messageId);
+        return { capability, failure: null };
+      } catch (err) {
+        const mapped = toApplicationFailure(err);
+        const failure =
+          mapped instanceof ApplicationFailure
+            ? {
+                type: mapped.type ?? null,
+                code:
+                  (mapped.details?.[0] as ChannelFailureDetails | undefined)?.code ??
+                  mapped.type ??
+                  'UNKNOWN',
+              }
+            : {
+                type: err instanceof Error ? err.name : null,
+                code: err instanceof Error ? err.name : 'UNKNOWN',
+              };
+        const final =
+          (mapped instanceof ApplicationFailure && mapped.nonRetryable) ||
+          PROBE_FINAL.has(failure.type ?? '');
+        if (final || attempt >= PROBE_ATTEMPTS) return { capability: null, failure };
+        await new Promise((resolve) => setTimeout(resolve, PROBE_BACKOFF_MS * 2 ** (attempt - 1)));
+      }
+    }
+  };
+
   return {
-    async getDeliveryPolicy(): Promise<DeliveryPolicy> {
-      return Promise.resolve(deps.policy);
+    ...createLawfulAccessActivities(deps.lawfulAccess),
+
+    /**
+     * The policy, recorded in history. With policy.foldLookups and a recipient, the same local
+     * activity also probes the recipient (with localProbe) and reads the routing context, saving
+     * the workflow two local-activity round trips; histories without `lookups` replay the old way.
+     */
+    async getDeliveryPolicy(input?: RecipientRef): Promise<DeliveryPolicy & { lookups?: DeliveryLookups }> {
+      if (!input || !deps.policy.foldLookups) return deps.policy;
+      const [probed, routing] = await Promise.all([
+        deps.policy.localProbe ? probeForLookups(input) : null,
+        routingContext(input),
+      ]);
+      return {
+        ...deps.policy,
+        lookups: {
+          capability: probed?.capability ?? null,
+          probeFailure: probed?.failure ?? null,
+          routing,
+        },
+      };
     },
 
     async probeCapability(input: RecipientRef): Promise<RecipientCapability> {
@@ -77,11 +203,32 @@ export function createActivities(deps: ActivityDeps) {
     },
 
     /** Returns the RBM message id it used, which the hub's events will carry. */
-    async sendRcs(input: RcsSendInput): Promise<{ rbmMessageId: string }> {
+    async sendRcs(input: RcsSendInput): Promise<{ rbmMessageId: string; audit?: SendAuditResult }> {
       const rcsHub = await mappingFailures(() =>
         Promise.resolve(deps.channels.forRegion(input.region).rcsHub),
       );
       const id = rbmMessageId(input.messageId, !!input.e2ee);
+      // A retry after an attempt that got the message to the hub and recorded it (then crashed
+      // before answering): nothing to resend, and the workflow must not write that seq again.
+      const recorded = input.audit?.accepted;
+      if (recorded && Context.current().info.attempt > 1) {
+        if (await deps.audit.hasEntry(recorded.messageId, recorded.seq)) {
+          return { rbmMessageId: id, audit: { recorded: true } };
+        }
+      }
+      if (input.e2ee) {
+        // An escrowed tenant's message is archived before it can leave, or not sent at all.
+        const { ciphertext, welcome } = input.e2ee;
+        const tenant = input.tenant ?? DEFAULT_TENANT;
+        await mappingFailures(() =>
+          deps.escrowArchive.archive({
+            tenant,
+            messageId: input.messageId,
+            ciphertext: Buffer.from(ciphertext, 'base64'),
+            welcome: welcome ? Buffer.from(welcome, 'base64') : null,
+          }),
+        );
+      }
       await deps.rcsSends.record(id, input.messageId, input.workflowId);
       const content = input.e2ee
         ? {
@@ -93,7 +240,7 @@ export function createActivities(deps: ActivityDeps) {
           }
         : { text: input.text };
       await mappingFailures(() => rcsHub.sendMessage(input.to, id, content));
-      return { rbmMessageId: id };
+      return { rbmMessageId: id, ...(await recordSent(input.audit, {})) };
     },
 
     async revokeRcs(input: RcsRevokeInput): Promise<RevokeResult> {
@@ -111,7 +258,7 @@ export function createActivities(deps: ActivityDeps) {
      * crash between submit_sm and the record of its answer) is the one place a duplicate can
      * happen (README, "Duplicate SMS").
      */
-    async sendSms(input: SmsSendInput): Promise<SmsSent> {
+    async sendSms(input: SmsSendInput): Promise<SmsSent & { audit?: SendAuditResult }> {
       const earlier = await deps.smsSubmissions.forMessage(input.messageId);
       const accepted = new Map<number, string>();
       const earlierParts = earlier.find((r) => r.state !== 'submitting')?.parts ?? 0;
@@ -119,7 +266,8 @@ export function createActivities(deps: ActivityDeps) {
         if (r.state !== 'submitting' && r.parts === earlierParts) accepted.set(r.part, r.smscMessageId);
       }
       if (earlierParts > 0 && accepted.size === earlierParts) {
-        return { smscMessageIds: [...accepted.entries()].sort(([a], [b]) => a - b).map(([, id]) => id) };
+        const smscMessageIds = [...accepted.entries()].sort(([a], [b]) => a - b).map(([, id]) => id);
+        return { smscMessageIds, ...(await recordSent(input.audit, { parts: smscMessageIds.length })) };
       }
       const part = (ref: SmsPartRef) => ({
         ...ref,
@@ -142,7 +290,8 @@ export function createActivities(deps: ActivityDeps) {
           },
         ),
       );
-      return { smscMessageIds: result.smscMessageIds.map((id, i) => ids.get(i + 1) ?? id) };
+      const smscMessageIds = result.smscMessageIds.map((id, i) => ids.get(i + 1) ?? id);
+      return { smscMessageIds, ...(await recordSent(input.audit, { parts: smscMessageIds.length })) };
     },
 
     /** Recipe A: the media, encrypted at rest behind a link bound to the recipient. */
@@ -162,17 +311,7 @@ export function createActivities(deps: ActivityDeps) {
     },
 
     async getRoutingContext(input: RoutingInput): Promise<RoutingContext> {
-      const [config, preference, guard] = await Promise.all([
-        deps.rollout.current(input.region),
-        deps.preferences.get(input.to),
-        deps.guard.get(input.region),
-      ]);
-      return {
-        config,
-        cohortBucket: cohortBucket(deps.cohortKey, input.to),
-        preference,
-        guardThrottled: guard?.throttled ?? false,
-      };
+      return routingContext(input);
     },
 
     async measureFallback(input: { region: string; windowMs: number }): Promise<FallbackSample> {

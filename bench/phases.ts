@@ -20,6 +20,7 @@ import { PostgresCapabilityStore } from '../store/capability-store';
 import { openDatabase } from '../store/database';
 import { RolloutStore } from '../store/rollout/rollout-store';
 import { RBM_WEBHOOK_PATH } from '../workers/receipts-server';
+import { temporalWorkerOptions } from '../workers/temporal-runtime';
 import { startWorker } from '../workers/worker';
 import type { RunningWorker } from '../workers/worker';
 import { route } from '../workflows/route';
@@ -45,8 +46,10 @@ export interface Plan {
   warmMs: number;
   closedMs: number;
   openMs: number;
-  /** Open-loop offered rate as a share of the first variant's closed-loop rate of the same path. */
+  /** Open-loop offered rate as a share of the last variant's closed-loop rate of the same path. */
   openShare: number;
+  /** One sender, one message at a time: the latency floor (baseline A and the last variant). */
+  floorMs: number;
   auditAppends: number;
   probeIterations: number;
 }
@@ -144,12 +147,19 @@ function dataConverter(stack: BenchStack) {
 // ---------------------------------------------------------------------------------------------
 // Baseline A: the least a workflow costs here.
 
-export async function baselineA(h: Harness): Promise<PhaseResult> {
+/**
+ * Baseline A with the worker settings (TEMPORAL_WORKER_OPTIONS) of `overrides`, the last
+ * variant's, so that its worker is tuned as the pipeline's is; then its latency floor.
+ */
+export async function baselineA(
+  h: Harness,
+  overrides: Record<string, string>,
+): Promise<{ result: PhaseResult; floor: PhaseResult }> {
   const { stack, plan } = h;
-  const env = stack.workerEnv({});
+  const env = stack.workerEnv(overrides);
   const taskQueue = 'bench-baseline-a';
   const connection = await NativeConnection.connect({ address: stack.temporal.address });
-  // The same worker settings as workers/worker.ts: SDK defaults, the codec, the namespace.
+  // The same worker settings as workers/worker.ts: TEMPORAL_WORKER_OPTIONS, the codec, the namespace.
   const worker = await Worker.create({
     connection,
     namespace: env.TEMPORAL_NAMESPACE,
@@ -157,6 +167,7 @@ export async function baselineA(h: Harness): Promise<PhaseResult> {
     workflowsPath: require.resolve('./baseline-workflows'),
     activities: { noop: () => Promise.resolve() },
     dataConverter: dataConverter(stack),
+    ...temporalWorkerOptions(env),
   });
   const running = worker.run();
   const clientConnection = await Connection.connect({ address: stack.temporal.address });
@@ -183,10 +194,21 @@ export async function baselineA(h: Harness): Promise<PhaseResult> {
       { label: 'baseline A', durationMs: plan.baselineAMs, concurrency: plan.concurrency },
       call('m'),
     );
-    return phaseResult(run, await h.meter.since(before), {
+    const result = phaseResult(run, await h.meter.since(before), {
       concurrency: plan.concurrency,
       offeredPerSecond: null,
     });
+    progress(`baseline A: latency floor, one sender, ${(plan.floorMs / 1000).toFixed(0)} s`);
+    const floorBefore = await h.meter.snapshot();
+    const floorRun = await closedLoop(
+      { label: 'baseline A floor', durationMs: plan.floorMs, concurrency: 1 },
+      call('f'),
+    );
+    const floor = phaseResult(floorRun, await h.meter.since(floorBefore), {
+      concurrency: 1,
+      offeredPerSecond: null,
+    });
+    return { result, floor };
   } finally {
     worker.shutdown();
     await running;
@@ -265,6 +287,8 @@ export interface HistoryShape {
   roundTrips: number;
   signals: number;
   timers: number;
+  /** UpsertWorkflowSearchAttributes events. */
+  upserts: number;
   byActivity: Record<string, number>;
   /** History lengths of the messages sampled (this shape is the median one's). */
   sampledEvents?: number[];
@@ -291,6 +315,7 @@ export function historyShape(events: temporal.api.history.v1.IHistoryEvent[]): H
     roundTrips: 0,
     signals: 0,
     timers: 0,
+    upserts: 0,
     byActivity: {},
   };
   const count = (name: string) => (shape.byActivity[name] = (shape.byActivity[name] ?? 0) + 1);
@@ -298,6 +323,7 @@ export function historyShape(events: temporal.api.history.v1.IHistoryEvent[]): H
     if (e.workflowTaskCompletedEventAttributes) shape.workflowTasks++;
     if (e.workflowExecutionSignaledEventAttributes) shape.signals++;
     if (e.timerStartedEventAttributes) shape.timers++;
+    if (e.upsertWorkflowSearchAttributesEventAttributes) shape.upserts++;
     if (e.activityTaskScheduledEventAttributes) {
       shape.activityTasks++;
       count(e.activityTaskScheduledEventAttributes.activityType?.name ?? 'activity?');
@@ -384,8 +410,14 @@ export interface PathResult {
   label: string;
   closed: PhaseResult;
   open: PhaseResult | null;
+  /** One sender, one message at a time (the last variant only): the latency floor. */
+  floor: PhaseResult | null;
   /** Time the workflow itself measured (outcome.timings.totalMs), per loop. */
-  inWorkflowMs: { closed: ReturnType<typeof latencyStats>; open: ReturnType<typeof latencyStats> | null };
+  inWorkflowMs: {
+    closed: ReturnType<typeof latencyStats>;
+    open: ReturnType<typeof latencyStats> | null;
+    floor?: ReturnType<typeof latencyStats> | null;
+  };
   history: HistoryShape | null;
   cache: { closed: CacheUse; open: CacheUse | null };
   slowest: { closed: SlowestMessage | null; open: SlowestMessage | null };
@@ -541,12 +573,34 @@ async function openPhase(h: Harness, vw: VariantWorker, path: PathSpec, p: numbe
   };
 }
 
+/** One sender back to back, after the other loops: what one message costs with no queue. */
+async function floorPhase(h: Harness, vw: VariantWorker, path: PathSpec, p: number) {
+  const { plan } = h;
+  const name = `${vw.variant.name} · ${path.label}`;
+  progress(`${name}: latency floor, one sender, ${(plan.floorMs / 1000).toFixed(0)} s`);
+  const sender = new PhaseSender(vw, path, recipientMix(path.prefix, FLOOR_BLOCK, seed(p, 4)), true);
+  const before = await h.meter.snapshot();
+  const run = await closedLoop(
+    { label: `${name} floor`, durationMs: plan.floorMs, concurrency: 1 },
+    sender.call,
+  );
+  return {
+    result: phaseResult(run, await h.meter.since(before), { concurrency: 1, offeredPerSecond: null }),
+    inWorkflowMs: latencyStats(sender.inWorkflowMs),
+  };
+}
+
+/** The floor phases' numbers: a block no variant's loops use (3 per variant from 0; 19 is baseline B's). */
+const FLOOR_BLOCK = 18;
+
 /**
  * The pipeline for every variant. All variants' workers run side by side (each on its own task
  * queue), and the variants take turns path by path — closed loops in list order, open loops in
  * reverse order — so that a machine getting busier during the run weighs on all of them alike.
- * The open loop of every variant is offered the same rate: openShare × the first variant's
- * closed-loop rate of that path.
+ * The open loop of every variant is offered the same rate: openShare × the last variant's
+ * closed-loop rate of that path — the configuration being judged runs at that share of its own
+ * saturation, whatever variants precede it. The last variant then measures its latency floor
+ * (one sender) per path.
  */
 export async function pipeline(h: Harness, variants: Variant[]): Promise<VariantResult[]> {
   const workers: VariantWorker[] = [];
@@ -561,21 +615,29 @@ export async function pipeline(h: Harness, variants: Variant[]): Promise<Variant
     for (const [p, path] of PATHS.entries()) {
       const closed = [];
       for (const vw of workers) closed.push(await closedPhase(h, vw, path, p));
-      const rate = (closed[0]?.result.perSecondMedianWindow ?? 0) * h.plan.openShare;
+      const rate = (closed.at(-1)?.result.perSecondMedianWindow ?? 0) * h.plan.openShare;
       const open: Array<Awaited<ReturnType<typeof openPhase>> | null> = workers.map(() => null);
       if (rate > 0) {
         for (const vw of [...workers].reverse()) open[vw.index] = await openPhase(h, vw, path, p, rate);
       } else {
         progress(`${path.label}: no closed-loop rate to derive an open-loop rate from: open loops skipped`);
       }
+      const last = workers.at(-1);
+      const floor = last ? await floorPhase(h, last, path, p) : null;
       for (const [i, c] of closed.entries()) {
         const o = open[i] ?? null;
+        const f = i === workers.length - 1 ? floor : null;
         results[i]?.paths.push({
           path: path.key,
           label: path.label,
           closed: c.result,
           open: o?.result ?? null,
-          inWorkflowMs: { closed: c.inWorkflowMs, open: o?.inWorkflowMs ?? null },
+          floor: f?.result ?? null,
+          inWorkflowMs: {
+            closed: c.inWorkflowMs,
+            open: o?.inWorkflowMs ?? null,
+            floor: f?.inWorkflowMs ?? null,
+          },
           history: c.history,
           cache: { closed: c.cache, open: o?.cache ?? null },
           slowest: { closed: c.slowest, open: o?.slowest ?? null },

@@ -8,8 +8,12 @@ export interface BenchReport {
   tookSeconds: number;
   scale: number;
   plan: Plan;
+  /** Dynamic config values the bench's dev server ran with (BENCH_SERVER_CONFIG). */
+  serverConfig: string[];
   machine: { cores: number; loadAverageAtStart: number[]; node: string; postgres: 'machine' | 'embedded' };
   baselineA: PhaseResult;
+  /** Baseline A with one sender: a bare workflow's latency with no queue. */
+  baselineAFloor: PhaseResult;
   baselineB: PhaseResult;
   variants: VariantResult[];
   micro: MicroResult;
@@ -72,11 +76,14 @@ export function renderTable(r: BenchReport): string {
   out.push(
     `closed loop: ${p.concurrency} senders for ${fmt(p.closedMs / 1000, 0)} s (baseline A ${fmt(p.baselineAMs / 1000, 0)} s, ` +
       `baseline B ${p.baselineBConcurrency} senders for ${fmt(p.baselineBMs / 1000, 0)} s), after a ${fmt(p.warmMs / 1000, 0)} s warm-up · ` +
-      `open loop: Poisson arrivals at ${fmt(p.openShare * 100, 0)} % of the first variant's closed-loop rate, ${fmt(p.openMs / 1000, 0)} s`,
+      `open loop: Poisson arrivals at ${fmt(p.openShare * 100, 0)} % of the last variant's closed-loop rate of the ` +
+      `path (every variant gets that rate), ${fmt(p.openMs / 1000, 0)} s · ` +
+      `latency floor: one sender for ${fmt(p.floorMs / 1000, 0)} s`,
   );
   out.push(
     'carriers: sandbox SMSC and RCS hub with zero added latency, in a child process · worker, load client and ' +
-      'baseline A worker: in the bench process · Temporal dev server: SQLite, journal_mode=WAL',
+      'baseline A worker: in the bench process · Temporal dev server: SQLite, journal_mode=WAL' +
+      (r.serverConfig.length ? `, ${r.serverConfig.join(', ')}` : ', no dynamic config overrides'),
   );
   for (const note of r.notes) out.push(`note: ${note}`);
   out.push('');
@@ -98,6 +105,12 @@ export function renderTable(r: BenchReport): string {
       `open-loop latency p50 / p95 ms:               ${last.paths
         .map((x) => `${x.label} ${fmt(x.open?.latencyMs.p50, 0)} / ${fmt(x.open?.latencyMs.p95, 0)}`)
         .join(' · ')}   (target p50 < ${TARGET.p50}, p95 < ${TARGET.p95})`,
+    );
+    out.push(
+      `latency floor p50 / p95 ms (one at a time):   baseline A ${fmt(r.baselineAFloor.latencyMs.p50, 0)} / ` +
+        `${fmt(r.baselineAFloor.latencyMs.p95, 0)} · ${last.paths
+          .map((x) => `${x.label} ${fmt(x.floor?.latencyMs.p50, 0)} / ${fmt(x.floor?.latencyMs.p95, 0)}`)
+          .join(' · ')}`,
     );
     const sms = last.paths.find((x) => x.path === 'sms');
     if (sms)
@@ -151,6 +164,7 @@ export function renderTable(r: BenchReport): string {
     failures(x),
   ];
   rows.push(loadRow('baseline A: bare workflow + no-op activity', `closed ${a.concurrency}`, a, false));
+  rows.push(loadRow('baseline A: bare workflow + no-op activity', 'one at a time', r.baselineAFloor, false));
   rows.push(loadRow('baseline B: raw SMPP submit_sm → receipt', `closed ${b.concurrency}`, b, false));
   for (const v of r.variants) {
     for (const x of v.paths) {
@@ -165,6 +179,10 @@ export function renderTable(r: BenchReport): string {
       );
       if (x.open)
         rows.push(loadRow(`${v.name} · ${x.label}`, 'open', x.open, true, x.inWorkflowMs.open?.p50));
+      if (x.floor)
+        rows.push(
+          loadRow(`${v.name} · ${x.label}`, 'one at a time', x.floor, false, x.inWorkflowMs.floor?.p50),
+        );
     }
   }
   out.push(
@@ -316,12 +334,15 @@ export function renderTable(r: BenchReport): string {
     out.push(`== Before/after (ratio = variant ÷ ${first.name}; same stack, same offered load) ==`);
     const metrics: Array<[string, (x: PathResult) => number | null, number]> = [
       ['closed msgs/s', (x) => x.closed.perSecondMedianWindow, 1],
+      ['closed ÷ baseline A', (x) => x.closed.perSecondMedianWindow / a.perSecondMedianWindow, 2],
       ['closed p50 ms', (x) => x.closed.latencyMs.p50, 0],
       ['open msgs/s', (x) => x.open?.perSecond ?? null, 1],
       ['open p50 ms', (x) => x.open?.latencyMs.p50 ?? null, 0],
       ['open p95 ms', (x) => x.open?.latencyMs.p95 ?? null, 0],
       ['round trips', (x) => x.history?.roundTrips ?? null, 0],
+      ['wf tasks', (x) => x.history?.workflowTasks ?? null, 0],
       ['history events', (x) => x.history?.events ?? null, 0],
+      ['SA upserts', (x) => x.history?.upserts ?? null, 0],
       ['audit writes', (x) => auditWrites(x), 0],
       ['bench CPU ms/1k', (x) => per1000(x.closed.resources.benchCpuMs, x.closed.completed), 0],
       ['server CPU ms/1k', (x) => per1000(x.closed.resources.temporalCpuMs, x.closed.completed), 0],

@@ -16,18 +16,18 @@ import type { Harness, Plan } from './phases';
 import { elapsedSeconds, progress } from './progress';
 import { renderTable } from './report';
 import type { BenchReport } from './report';
-import { startBenchStack } from './stack';
+import { serverConfig, startBenchStack } from './stack';
 import { VARIANTS } from './variants';
 import type { Variant } from './variants';
 
 /** The whole run must fit in 10 minutes on this 2-core machine; plan for 9. */
 const BUDGET_SECONDS = 540;
 /** Dev server, database, carriers, baseline A's worker bundle, micro measurements, teardown. */
-const FIXED_SECONDS = 60;
-/** startWorker bundles the workflows (webpack) for each variant. */
-const PER_VARIANT_SECONDS = 15;
+const FIXED_SECONDS = 40;
+/** startWorker bundles the workflows (webpack) for each variant (about a second each, measured). */
+const PER_VARIANT_SECONDS = 4;
 /** Draining in-flight messages, history fetch and counters, per path and loop. */
-const PER_PHASE_OVERHEAD_SECONDS = 2;
+const PER_PHASE_OVERHEAD_SECONDS = 1;
 
 function numberFromEnv(name: string, fallback: number, min: number, max: number): number {
   const raw = process.env[name];
@@ -70,17 +70,18 @@ function makePlan(scale: number, variants: number, notes: string[]): Plan {
     closedMs: s(25_000, 3000),
     openMs: s(20_000, 3000),
     openShare: numberFromEnv('BENCH_OPEN_SHARE', 0.5, 0.05, 1),
+    floorMs: s(6000, 2000),
     auditAppends: 500,
     probeIterations: 5000,
   };
   const perVariant = () =>
     PER_VARIANT_SECONDS +
     3 * ((plan.warmMs + plan.closedMs + plan.openMs) / 1000 + 2 * PER_PHASE_OVERHEAD_SECONDS);
-  const total = () =>
-    FIXED_SECONDS + (plan.warmMs * 2 + plan.baselineAMs + plan.baselineBMs) / 1000 + variants * perVariant();
+  // Baselines, their warm-ups and the latency floors (baseline A and the last variant's 3 paths).
+  const baselines = () => (plan.warmMs * 2 + plan.baselineAMs + plan.baselineBMs + 4 * plan.floorMs) / 1000;
+  const total = () => FIXED_SECONDS + baselines() + variants * perVariant();
   if (total() > BUDGET_SECONDS) {
-    const available =
-      BUDGET_SECONDS - FIXED_SECONDS - (plan.warmMs * 2 + plan.baselineAMs + plan.baselineBMs) / 1000;
+    const available = BUDGET_SECONDS - FIXED_SECONDS - baselines();
     const loadSeconds = (plan.closedMs + plan.openMs) / 1000;
     const fixedPerVariant = PER_VARIANT_SECONDS + 3 * (plan.warmMs / 1000 + 2 * PER_PHASE_OVERHEAD_SECONDS);
     const factor = Math.max(0.2, (available / variants - fixedPerVariant) / (3 * loadSeconds));
@@ -125,9 +126,11 @@ async function main(): Promise<void> {
   try {
     const h: Harness = { stack, plan, meter: createMeter(stack), logger };
     progress(`baseline A: bare workflow + one no-op activity, closed loop, ${plan.concurrency} senders`);
-    const a = await baselineA(h);
+    // Baseline A runs with the last variant's worker settings (TEMPORAL_WORKER_OPTIONS).
+    const { result: a, floor: aFloor } = await baselineA(h, variants.at(-1)?.env ?? {});
     progress(
-      `baseline A: ${a.perSecondMedianWindow.toFixed(1)} workflows/s, p50 ${a.latencyMs.p50.toFixed(1)} ms`,
+      `baseline A: ${a.perSecondMedianWindow.toFixed(1)} workflows/s, p50 ${a.latencyMs.p50.toFixed(1)} ms; ` +
+        `one at a time p50 ${aFloor.latencyMs.p50.toFixed(1)} ms`,
     );
     progress(`baseline B: raw SMPP submit_sm → receipt, ${plan.baselineBConcurrency} senders, no Temporal`);
     const b = await baselineB(h);
@@ -153,6 +156,7 @@ async function main(): Promise<void> {
       tookSeconds: 0,
       scale,
       plan,
+      serverConfig: serverConfig(),
       machine: {
         cores: cpus().length,
         loadAverageAtStart,
@@ -160,6 +164,7 @@ async function main(): Promise<void> {
         postgres: stack.postgres,
       },
       baselineA: a,
+      baselineAFloor: aFloor,
       baselineB: b,
       variants: results,
       micro: m,

@@ -31,6 +31,35 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * The bench's dev server settings (docs/benchmarks.md, "The server"): the dev server runs one
+ * history shard, whose transfer queue reader is limited to 20 reads a second — every task
+ * dispatch (a workflow or activity task after a start, a completion or a signal) then waits up
+ * to 50 ms for the next read, ~150 ms for a bare workflow alone. A cluster spreads that over
+ * many shards; the bench lifts the limit instead. Eager activity execution lets the server hand
+ * an activity task back with the workflow task's completion (off by default in the server;
+ * workers ask for it unless maxEagerActivityReservationsPerWorkflowTask is 0).
+ */
+export const DEFAULT_SERVER_CONFIG = [
+  'history.transferProcessorMaxPollRPS=1000',
+  'system.enableActivityEagerExecution=true',
+];
+
+/**
+ * BENCH_SERVER_CONFIG: dynamic config values for the bench's dev server, `KEY=JSON` separated by
+ * spaces; unset: DEFAULT_SERVER_CONFIG; empty: the dev server exactly as `npm start` runs it.
+ * Baseline A and every variant share the server, so these apply to all of them.
+ */
+export function serverConfig(): string[] {
+  const raw = process.env.BENCH_SERVER_CONFIG;
+  if (raw === undefined) return DEFAULT_SERVER_CONFIG;
+  return raw.split(/\s+/).filter(Boolean);
+}
+
+function serverConfigArgs(): string[] {
+  return serverConfig().flatMap((kv) => ['--dynamic-config-value', kv]);
+}
+
 export interface BenchStack {
   temporal: DevServer;
   /** The dev server's process, for its CPU time; null when it could not be found. */
@@ -82,7 +111,7 @@ export async function startBenchStack(logger: Logger): Promise<BenchStack> {
       uiPort: await freePort(),
       namespace: 'default',
       logger,
-      extraArgs: ['--sqlite-pragma', 'journal_mode=WAL'],
+      extraArgs: ['--sqlite-pragma', 'journal_mode=WAL', ...serverConfigArgs()],
     });
     stops.push(['temporal dev server', () => temporal.stop()]);
     const temporalPid = findProcess(join(dir, 'temporal.sqlite'));

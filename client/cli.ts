@@ -10,6 +10,9 @@ import type { SwitchboardClient } from './switchboard-client';
 import { ValidationError } from './validation';
 import { registerRolloutCommands } from './rollout-commands';
 import { registerAuditCommands } from './audit-commands';
+import { registerAccessCommands, registerEscrowCommands } from './escrow-commands';
+import { UnknownAccessRequestError } from './lawful-access-client';
+import { EscrowStore } from '../store/escrow-store';
 import type { AuditCommandDeps } from './audit-commands';
 import { AuditLog } from '../store/audit-log';
 import { AuditExportError } from '../store/audit-export';
@@ -109,6 +112,7 @@ export function buildCli(): Command {
         .choices([...E2EE_POLICIES])
         .default('preferred'),
     )
+    .option('--tenant <tenant>', 'whose message (an escrowed tenant archives its E2EE messages)')
     .option('--idempotency-key <key>', 'the same key always means the same message')
     .option('--rcs-copy', 'critical flow: also send a supplementary RCS copy')
     .option('--media <file>', 'a file for the recipient, delivered behind a secure shortlink')
@@ -121,6 +125,7 @@ export function buildCli(): Command {
         text: string;
         flow: string;
         e2ee: string;
+        tenant?: string;
         idempotencyKey?: string;
         rcsCopy?: boolean;
         media?: string;
@@ -134,6 +139,7 @@ export function buildCli(): Command {
             text: opts.text,
             flow: opts.flow,
             e2ee: opts.e2ee,
+            tenant: opts.tenant,
             idempotencyKey: opts.idempotencyKey,
             rcsCopy: opts.rcsCopy,
             notice: opts.notice,
@@ -168,6 +174,12 @@ export function buildCli(): Command {
     });
 
   registerRolloutCommands(program, withRolloutDeps);
+  registerEscrowCommands(program, (run) => withDatabase((db) => new EscrowStore(db), run));
+  registerAccessCommands(
+    program,
+    (run) => withClient((client) => run(client.lawfulAccess())),
+    (run) => withDatabase((db) => db, run),
+  );
   const audit = registerAuditCommands(program, withAuditDeps);
   audit
     .command('retention')
@@ -202,7 +214,7 @@ export async function main(argv: string[]): Promise<void> {
       process.exitCode = EXIT_FAILED_DELIVERY;
       return;
     }
-    if (err instanceof UnknownMessageError) {
+    if (err instanceof UnknownMessageError || err instanceof UnknownAccessRequestError) {
       process.stderr.write(`switchboard: ${err.message}\n`);
       process.exitCode = EXIT_FAILED_DELIVERY;
       return;

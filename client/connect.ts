@@ -8,7 +8,11 @@ import { keyDirectoryToken } from '../config/key-directory';
 import { E2eeSender, loadOrCreateSenderIdentity } from '../e2ee/sender';
 import { FileSenderStateStore } from '../e2ee/sender-state-store';
 import { lazySealer } from './e2ee-sealing';
+import type { MessageSealer } from './e2ee-sealing';
+import { fetchEscrowMember } from '../e2ee/escrow-member-http';
 import { SwitchboardClient } from './switchboard-client';
+
+const DEFAULT_TENANT = 'default';
 
 /**
  * A client configured the way the worker is: same env, same codec keys. It also acts as a
@@ -18,20 +22,33 @@ import { SwitchboardClient } from './switchboard-client';
 export async function connectFromEnv(env = loadConfig()): Promise<SwitchboardClient> {
   const dir = dataDir(env);
   const secrets = resolveSecrets({ ...env, DATA_DIR: dir });
-  const e2ee = lazySealer(async () => {
+  const baseUrl = `http://${env.RECEIPTS_HOST}:${env.RECEIPTS_PORT}`;
+  const bearerToken = keyDirectoryToken(env, secrets);
+  // One sending app per tenant, each with its own MLS state; an escrowed tenant's app adds the
+  // tenant's escrow member (fetched from Switchboard) to every new group.
+  const buildSender = async (tenant: string) => {
     const store = new FileSenderStateStore({
-      dir: join(dir, 'app-e2ee'),
+      dir: tenant === DEFAULT_TENANT ? join(dir, 'app-e2ee') : join(dir, 'app-e2ee-tenants', tenant),
       key: Buffer.from(deriveKey(secrets, 'app-e2ee-state'), 'hex'),
     });
     return new E2eeSender({
-      directory: new HttpKeyDirectory({
-        baseUrl: `http://${env.RECEIPTS_HOST}:${env.RECEIPTS_PORT}`,
-        bearerToken: keyDirectoryToken(env, secrets),
-      }),
+      directory: new HttpKeyDirectory({ baseUrl, bearerToken }),
       store,
       identity: await loadOrCreateSenderIdentity(store),
+      escrow: await fetchEscrowMember({ baseUrl, bearerToken, tenant }),
     });
-  });
+  };
+  const senders = new Map<string, MessageSealer>();
+  const e2ee: MessageSealer = {
+    encryptFor(msisdn, plaintext, tenant = DEFAULT_TENANT) {
+      let sender = senders.get(tenant);
+      if (!sender) {
+        sender = lazySealer(() => buildSender(tenant));
+        senders.set(tenant, sender);
+      }
+      return sender.encryptFor(msisdn, plaintext);
+    },
+  };
   return SwitchboardClient.connect({
     address: env.TEMPORAL_ADDRESS ?? `127.0.0.1:${env.TEMPORAL_DEV_PORT}`,
     namespace: env.TEMPORAL_NAMESPACE,

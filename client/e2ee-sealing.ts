@@ -2,9 +2,11 @@ import type { E2eePayload, E2eePolicy } from '../domain/message';
 
 /** What the client needs of an MLS sender (e2ee/sender.ts's E2eeSender fits). */
 export interface MessageSealer {
+  /** `tenant`: whose message; an escrowed tenant's sender adds its escrow member to new groups. */
   encryptFor(
     msisdn: string,
     plaintext: Uint8Array,
+    tenant?: string,
   ): Promise<{
     ciphertext: Uint8Array;
     welcome: Uint8Array | null;
@@ -34,13 +36,14 @@ export async function sealForRecipient(
   text: string,
   policy: E2eePolicy,
   notice: string = DEFAULT_E2EE_NOTICE,
+  tenant?: string,
 ): Promise<Sealed> {
   const fallback =
     policy === 'required' ? { text: notice, textIsNotice: true } : { text, textIsNotice: false };
   if (policy === 'off' || !sealer)
     return { ...fallback, payload: null, negotiationError: sealer ? null : 'NO_SENDER' };
   try {
-    const sealed = await sealer.encryptFor(to, Buffer.from(JSON.stringify({ v: 1, text }), 'utf8'));
+    const sealed = await sealer.encryptFor(to, Buffer.from(JSON.stringify({ v: 1, text }), 'utf8'), tenant);
     return {
       ...fallback,
       payload: {
@@ -66,9 +69,9 @@ export async function sealForRecipient(
 export function lazySealer(build: () => Promise<MessageSealer>): MessageSealer {
   let sealer: Promise<MessageSealer> | null = null;
   return {
-    encryptFor(msisdn, plaintext) {
+    encryptFor(msisdn, plaintext, tenant) {
       sealer ??= build();
-      return sealer.then((s) => s.encryptFor(msisdn, plaintext));
+      return sealer.then((s) => s.encryptFor(msisdn, plaintext, tenant));
     },
   };
 }

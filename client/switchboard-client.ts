@@ -15,6 +15,7 @@ import type { SendInput } from './validation';
 import { validateSend } from './validation';
 import { sealForRecipient } from './e2ee-sealing';
 import type { MessageSealer } from './e2ee-sealing';
+import { LawfulAccessClient } from './lawful-access-client';
 
 export interface SwitchboardClientOptions {
   address: string;
@@ -84,7 +85,14 @@ export class SwitchboardClient {
       ? uuidV5(`${valid.tenant}\0${valid.idempotencyKey}`)
       : randomUUID();
     const workflowId = workflowIdFor(messageId);
-    const sealed = await sealForRecipient(this.sealer, valid.to, valid.text, valid.e2ee, input.notice);
+    const sealed = await sealForRecipient(
+      this.sealer,
+      valid.to,
+      valid.text,
+      valid.e2ee,
+      input.notice,
+      valid.tenant,
+    );
     const request: DeliveryRequest = {
       messageId,
       to: valid.to,
@@ -151,6 +159,11 @@ export class SwitchboardClient {
     return live.outcome
       ? { ...live.outcome, step: live.step }
       : pendingView(messageId, handle.workflowId, live.step, live.attempts, 'pending');
+  }
+
+  /** Lawful access to escrowed messages, over the same connection. */
+  lawfulAccess(): LawfulAccessClient {
+    return new LawfulAccessClient(this.client, this.taskQueue);
   }
 
   async close(): Promise<void> {

@@ -10,6 +10,27 @@ const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
+/**
+ * Temporal worker settings (TEMPORAL_WORKER_OPTIONS, JSON): a checked subset of the SDK's
+ * WorkerOptions; anything left out keeps the SDK's default. The bench measures them.
+ */
+export const workerOptionsSchema = z
+  .object({
+    maxCachedWorkflows: z.number().int().min(0),
+    maxConcurrentWorkflowTaskExecutions: z.number().int().min(2),
+    maxConcurrentWorkflowTaskPolls: z.number().int().min(2),
+    nonStickyToStickyPollRatio: z.number().gt(0).max(1),
+    maxConcurrentActivityTaskExecutions: z.number().int().min(1),
+    maxConcurrentActivityTaskPolls: z.number().int().min(1),
+    maxConcurrentLocalActivityExecutions: z.number().int().min(1),
+    maxEagerActivityReservationsPerWorkflowTask: z.number().int().min(0),
+    stickyQueueScheduleToStartTimeoutMs: z.number().int().min(1),
+    workflowThreadPoolSize: z.number().int().min(1),
+    reuseV8Context: z.boolean(),
+  })
+  .partial()
+  .strict();
+
 export const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_FORMAT: z.enum(['auto', 'pretty', 'json']).default('auto'),
@@ -83,6 +104,11 @@ export const envSchema = z.object({
     .refine((v) => Buffer.from(v, 'base64').length === 32, 'base64 of 32 bytes')
     .optional(),
   SHORTLINK_TTL_SECONDS: z.coerce.number().int().min(60).max(604_800).default(86_400),
+  ACCESS_REQUEST_KEK: z
+    .string()
+    .refine((v) => Buffer.from(v, 'base64').length === 32, 'base64 of 32 bytes')
+    .optional(),
+  ACCESS_REQUEST_SWEEP_MS: z.coerce.number().int().min(1_000).default(600_000),
 
   RECEIPTS_HOST: z.string().min(1).default('127.0.0.1'),
   KEY_DIRECTORY_TOKEN: z.string().min(16).optional(),
@@ -110,6 +136,22 @@ export const envSchema = z.object({
   SMS_RECEIPT_TIMEOUT_MS: ms.default(3_600_000),
   AUDIT_BATCH: bool.default(true),
   LOCAL_PROBE: bool.default(true),
+  FOLD_LOOKUPS: bool.default(true),
+  SEARCH_ATTRIBUTE_BATCH: bool.default(true),
+  AUDIT_IN_SENDS: bool.default(true),
+  TEMPORAL_WORKER_OPTIONS: z
+    .string()
+    .transform((raw, ctx) => {
+      if (raw.trim() === '') return {};
+      try {
+        return JSON.parse(raw) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'a JSON object' });
+        return z.NEVER;
+      }
+    })
+    .pipe(workerOptionsSchema)
+    .default({}),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -49,7 +49,10 @@ export interface EscrowRecord extends EscrowMemberPublic {
   keyCheck: string;
 }
 
-/** One custodian's share. Hand each to its custodian only; never store them together. */
+/**
+ * One custodian's share. createEscrow is the dealer: it holds all n once, so it runs where the
+ * operator can hand each to its custodian and then delete it; never keep them together after.
+ */
 export interface EscrowShare {
   escrowId: string;
   /** 1..n */
@@ -171,6 +174,16 @@ export async function createEscrow(
   }
 }
 
+/** True when `share` is one of the shares issued for `record` (its digest matches). */
+export function isEscrowShareOf(
+  share: EscrowShare,
+  record: Pick<EscrowRecord, 'escrowId' | 'shareDigests'>,
+): boolean {
+  if (share.escrowId !== record.escrowId) return false;
+  const expected = record.shareDigests[share.index - 1];
+  return expected !== undefined && shareDigest(share.escrowId, share.index, share.share) === expected;
+}
+
 /**
  * Rebuilds the escrow key from custodians' shares. Shares for another escrow, with a wrong
  * digest, or repeated, do not count. Fewer than k valid shares: EscrowError INSUFFICIENT_SHARES
@@ -182,9 +195,7 @@ export async function reconstructEscrowKey(
 ): Promise<Uint8Array> {
   const valid = new Map<number, Uint8Array>();
   for (const s of shares) {
-    if (s.escrowId !== record.escrowId || valid.has(s.index)) continue;
-    const expected = record.shareDigests[s.index - 1];
-    if (expected === undefined || shareDigest(s.escrowId, s.index, s.share) !== expected) continue;
+    if (valid.has(s.index) || !isEscrowShareOf(s, record)) continue;
     valid.set(s.index, s.share);
   }
   if (valid.size < record.threshold) throw new EscrowError('INSUFFICIENT_SHARES', valid.size);
@@ -226,7 +237,8 @@ async function unsealMember(record: EscrowRecord, key: Uint8Array): Promise<KeyP
  * Decrypts exactly the named messages, each independently from its group's join state (so no
  * other message of the group is ever decrypted, and order does not matter). A wrong key fails
  * the whole call with EscrowError UNSEAL_FAILED; a message that cannot be opened gets its own
- * code in the result. The unsealed private keys are wiped before returning.
+ * code in the result. The unsealed private keys are wiped before returning; the joined groups'
+ * states are dropped (not wiped: ts-mls keeps them in its own structures).
  */
 export async function decryptEscrowed(
   messages: readonly EscrowedMessage[],

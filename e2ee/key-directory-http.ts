@@ -14,6 +14,8 @@ import { request } from 'undici';
 import type { Dispatcher } from 'undici';
 import { E2eeKeyNegotiationError } from './errors';
 import type { ClaimedKeyPackage, KeyPackageSource } from './key-directory';
+import { registerEscrowMemberRoute } from './escrow-member-http';
+import type { EscrowMemberSource } from './escrow-member-http';
 
 export const KEY_PACKAGES_CLAIM_PATH = '/v1/e2ee/keyPackages:claim';
 
@@ -29,7 +31,7 @@ export interface KeyPackagesClaimResponse {
 }
 
 export type KeyDirectoryApiErrorCode =
-  'UNAUTHENTICATED' | 'INVALID_ARGUMENT' | 'NO_KEY_PACKAGES' | 'UNAVAILABLE';
+  'UNAUTHENTICATED' | 'INVALID_ARGUMENT' | 'NO_KEY_PACKAGES' | 'NOT_ESCROWED' | 'UNAVAILABLE';
 
 /** Every non-200 answer. `field` names the offending request field on 400. */
 export interface KeyDirectoryApiErrorBody {
@@ -42,6 +44,8 @@ export interface KeyDirectoryRoutesOptions {
   bearerToken: string;
   /** Gets ids, statuses and error classes only. */
   logger?: Logger;
+  /** Escrowed tenants' members (e2ee/escrow-member-http.ts); without it the route is not served. */
+  escrowMembers?: EscrowMemberSource;
 }
 
 const MIN_TOKEN_LENGTH = 16;
@@ -106,6 +110,7 @@ export function keyDirectoryRoutes(options: KeyDirectoryRoutesOptions): FastifyP
         return reply.code(200).header('cache-control', 'no-store').send(answer);
       },
     );
+    if (options.escrowMembers) registerEscrowMemberRoute(app, options.escrowMembers, apiError, logger);
     return Promise.resolve();
   };
 }

@@ -224,6 +224,7 @@ export class SandboxSmsc extends EventEmitter {
     const client: Client = { session, systemId: null, mode: null, dead: false, unacked: new Set() };
     this.clients.add(client);
     session.on('error', (err: Error) => this.log.debug({ err: err.message }, 'client socket error'));
+    session.socket.setNoDelay(true);
     session.on('close', () => this.onClose(client));
     session.on('pdu', (pdu: PDU) => {
       if (client.dead) return;

@@ -155,6 +155,23 @@ export class AuditLog {
     return rows[0]?.inserted ?? 0;
   }
 
+  async hasEntry(messageId: string, seq: number): Promise<boolean> {
+    const { rowCount } = await this.db.query('SELECT 1 FROM audit_log WHERE message_id = $1 AND seq = $2', [
+      messageId,
+      seq,
+    ]);
+    return (rowCount ?? 0) > 0;
+  }
+
+  /** The highest seq of a trail (0 for none): where a trail continued by another writer goes on. */
+  async lastSeq(messageId: string): Promise<number> {
+    const { rows } = await this.db.query<{ seq: number | null }>(
+      'SELECT max(seq) AS seq FROM audit_log WHERE message_id = $1',
+      [messageId],
+    );
+    return rows[0]?.seq ?? 0;
+  }
+
   async forMessage(messageId: string): Promise<AuditRow[]> {
     const { rows } = await this.db.query<StoredRow>(
       `SELECT message_id, seq, tenant, recipient_hash, region, flow, event, channel, result, error_code,

@@ -12,6 +12,25 @@ export function openDatabase(connectionString: string, max = 10): Database {
   return pool;
 }
 
+/** Runs `work` in one transaction on one client: committed if it resolves, rolled back if it throws. */
+export async function inTransaction<T>(
+  db: Database,
+  work: (client: pg.PoolClient) => Promise<T>,
+): Promise<T> {
+  const client = await db.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
 const MIGRATION_LOCK = 0x5b0a_4d01;
 
 export async function migrate(db: Database, logger?: Logger): Promise<void> {

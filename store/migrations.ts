@@ -4,6 +4,7 @@
 import { auditChainMigration } from './audit-schema';
 import { rolloutMigration } from './rollout/migration';
 import { rcsSendsMigration } from './rcs-sends';
+import { escrowMigration } from './escrow-migration';
 import { shortlinksMigration } from './shortlinks';
 
 export interface Migration {
@@ -132,4 +133,5 @@ export const MIGRATIONS: Migration[] = [
   },
   rolloutMigration,
   rcsSendsMigration,
+  escrowMigration,
 ];

@@ -1,36 +1,13 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { TEST_SECRETS, stack } from './fixtures/stack';
+import { runCli } from './fixtures/cli';
+import { stack } from './fixtures/stack';
 
-const run = promisify(execFile);
-const BIN = join(__dirname, '..', '..', 'bin', 'switchboard.js');
 const APP_DIR = mkdtempSync(join(tmpdir(), 'switchboard-cli-app-'));
-
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const { temporal, taskQueue } = stack();
-  const env = {
-    ...process.env,
-    TEMPORAL_ADDRESS: temporal.address,
-    TEMPORAL_TASK_QUEUE: taskQueue,
-    CODEC_KEYS: TEST_SECRETS.codecKeys,
-    CODEC_ACTIVE_KEY: TEST_SECRETS.codecActiveKey,
-    AUDIT_HASH_KEY: TEST_SECRETS.auditHashKey,
-    // The CLI is also the demo app for E2EE: its MLS state goes to a scratch directory.
-    DATA_DIR: APP_DIR,
-    RECEIPTS_PORT: new URL(stack().worker.receiptsUrl).port,
-  };
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { env });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+// The CLI is also the demo app for E2EE: its MLS state goes to a scratch directory.
+const cli = (args: string[]) => runCli(args, APP_DIR);
 
 describe('switchboard CLI', function () {
   this.timeout(30_000);

@@ -3,20 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { Client } from '@temporalio/client';
 import { codecOf } from '../codec/data-converter';
 import { stack, testDataConverter, workerLog } from './fixtures/stack';
-
-/** Every row of every table in the database, as text. */
-async function dumpDatabase(): Promise<string> {
-  const { db } = stack();
-  const { rows: tables } = await db.query<{ name: string }>(
-    `SELECT format('%I.%I', schemaname, tablename) AS name FROM pg_tables WHERE schemaname = 'public'`,
-  );
-  const parts: string[] = [];
-  for (const { name } of tables) {
-    const { rows } = await db.query<{ row: string }>(`SELECT row_to_json(t)::text AS row FROM ${name} t`);
-    parts.push(...rows.map((r) => r.row));
-  }
-  return parts.join('\n');
-}
+import { dumpDatabase } from './fixtures/dump-database';
 
 describe('nothing leaks: a unique marker is searched for everywhere the server side keeps data', function () {
   this.timeout(60_000);

@@ -10,7 +10,16 @@ import { testDataConverter } from './fixtures/stack';
 // test/histories/ holds the current recording; test/histories/v1/ one made by an earlier
 // version of the workflow code, which the current code must still replay.
 const ROOT = join(__dirname, '..', '..', 'test', 'histories');
-const SETS = [ROOT, join(ROOT, 'v1')].filter((dir) => existsSync(join(dir, 'workflow-ids.txt')));
+// test/histories/v2/: recorded with the delivery policy's FOLD_LOOKUPS, SEARCH_ATTRIBUTE_BATCH and
+// AUDIT_IN_SENDS on (the others were made before those flags existed).
+const SETS = [ROOT, join(ROOT, 'v1'), join(ROOT, 'v2')].filter((dir) =>
+  existsSync(join(dir, 'workflow-ids.txt')),
+);
+const LABELS: Record<string, string> = {
+  [ROOT]: 'test/histories',
+  [join(ROOT, 'v1')]: 'test/histories/v1 (older code)',
+  [join(ROOT, 'v2')]: 'test/histories/v2 (policy flags of the bench round)',
+};
 
 function load(dir: string) {
   const ids = new Map(
@@ -31,7 +40,7 @@ function load(dir: string) {
 describe('replay of saved histories', function () {
   this.timeout(60_000);
 
-  it('has saved histories for every path: spine, critical, pilot (and its children)', () => {
+  it('has saved histories for every path: spine, critical, pilot (and its children), lawful access', () => {
     const files = load(ROOT).map((h) => h.file);
     for (const path of [
       'rcs-delivered',
@@ -44,13 +53,15 @@ describe('replay of saved histories', function () {
       'pilot-both-delivered',
       'pilot-both-delivered.rcs-child',
       'pilot-rcs-offline-sms-wins',
+      'lawful-access-granted',
+      'lawful-access-refused',
     ]) {
       assert.ok(files.includes(`${path}.json`), `a saved history of ${path}`);
     }
   });
 
   for (const dir of SETS) {
-    it(`replays every history in ${dir === ROOT ? 'test/histories' : 'test/histories/v1 (older code)'}`, async () => {
+    it(`replays every history in ${LABELS[dir] ?? dir}`, async () => {
       const histories = load(dir);
       const results = Worker.runReplayHistories(
         { workflowsPath: require.resolve('../workflows'), dataConverter: testDataConverter() },

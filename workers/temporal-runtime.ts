@@ -1,6 +1,7 @@
 import { Runtime } from '@temporalio/worker';
-import type { LogLevel, LogMetadata, Logger as TemporalLogger } from '@temporalio/worker';
+import type { LogLevel, LogMetadata, Logger as TemporalLogger, WorkerOptions } from '@temporalio/worker';
 import type { Logger } from 'pino';
+import type { Env } from '../config';
 
 const LEVELS: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {
   TRACE: 'trace',
@@ -46,4 +47,18 @@ export function installTemporalRuntime(logger: Logger): void {
   );
   Runtime.install({ logger: new PinoTemporalLogger(sdkLogger) });
   installed = true;
+}
+
+/**
+ * The worker settings of TEMPORAL_WORKER_OPTIONS as SDK WorkerOptions: startWorker and the
+ * bench's baseline A worker both spread these, so they always run with the same settings.
+ */
+export function temporalWorkerOptions(env: Pick<Env, 'TEMPORAL_WORKER_OPTIONS'>): Partial<WorkerOptions> {
+  const { stickyQueueScheduleToStartTimeoutMs, ...rest } = env.TEMPORAL_WORKER_OPTIONS;
+  return {
+    ...rest,
+    ...(stickyQueueScheduleToStartTimeoutMs !== undefined
+      ? { stickyQueueScheduleToStartTimeout: stickyQueueScheduleToStartTimeoutMs }
+      : {}),
+  };
 }

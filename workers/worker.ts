@@ -18,12 +18,18 @@ import { ensureAuditPartitions } from '../store/audit-retention';
 import { PostgresCapabilityStore } from '../store/capability-store';
 import { SmsSubmissions } from '../store/sms-submissions';
 import { RcsSends } from '../store/rcs-sends';
+import { EscrowStore } from '../store/escrow-store';
+import { AccessRequests } from '../store/access-requests';
+import { accessRequestKek } from '../config/access-request-kek';
+import { startAccessRequestSweeper } from './access-request-sweeper';
+import { EscrowArchiver } from '../e2ee/escrow-archive';
 import { startReceiptsServer } from './receipts-server';
 import { buildRegionalChannels } from './regional-channels';
 import { startShortlinks } from './shortlinks';
 import { PostgresKeyDirectory } from '../e2ee/key-directory';
 import { keyDirectoryToken } from '../config/key-directory';
 import { temporalReceiptSink } from './temporal-sink';
+import { temporalWorkerOptions } from './temporal-runtime';
 
 export interface RunningWorker {
   /** Resolves when the worker has stopped. */
@@ -43,6 +49,9 @@ export function deliveryPolicyFrom(env: Env): DeliveryPolicy {
     smsReceiptTimeoutMs: env.SMS_RECEIPT_TIMEOUT_MS,
     auditBatching: env.AUDIT_BATCH,
     localProbe: env.LOCAL_PROBE,
+    foldLookups: env.FOLD_LOOKUPS,
+    coalesceSearchAttributes: env.SEARCH_ATTRIBUTE_BATCH,
+    auditInSends: env.AUDIT_IN_SENDS,
   };
 }
 
@@ -85,6 +94,7 @@ async function assemble(
 
   const smsSubmissions = new SmsSubmissions(db);
   const rcsSends = new RcsSends(db);
+  const escrows = new EscrowStore(db);
   const channels = buildRegionalChannels(env, {
     sharedCapabilities: new PostgresCapabilityStore(db, deriveKey(options.secrets, 'capability-cache')),
     logger,
@@ -122,11 +132,20 @@ async function assemble(
     keyDirectory: {
       directory: new PostgresKeyDirectory(db, deriveKey(options.secrets, 'key-directory')),
       bearerToken: keyDirectoryToken(env, options.secrets),
+      escrowMembers: escrows,
     },
   });
   opened.push(() => receipts.server.close());
 
   const auditLog = new AuditLog(db, options.secrets.auditHashKey);
+  const accessRequests = new AccessRequests(db, accessRequestKek(env));
+  const sweeper = startAccessRequestSweeper({
+    requests: accessRequests,
+    audit: auditLog,
+    logger: logger.child({ component: 'lawful-access' }),
+    everyMs: env.ACCESS_REQUEST_SWEEP_MS,
+  });
+  opened.push(() => Promise.resolve(sweeper.stop()));
   const shortlinks = await startShortlinks({
     env,
     db,
@@ -158,8 +177,16 @@ async function assemble(
       preferences: new RecipientPreferences(db, deriveKey(options.secrets, 'preferences')),
       guard: new GuardStore(db),
       cohortKey: deriveKey(options.secrets, 'cohort'),
+      escrowArchive: new EscrowArchiver(escrows),
+      lawfulAccess: {
+        escrows,
+        requests: accessRequests,
+        audit: auditLog,
+      },
     }),
     dataConverter,
+    // TEMPORAL_WORKER_OPTIONS: worker tuning, measured by the bench (docs/benchmarks.md).
+    ...temporalWorkerOptions(env),
   });
   const done = worker.run().finally(closeAll);
   return {

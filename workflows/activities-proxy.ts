@@ -3,8 +3,15 @@ import type { Activities } from '../activities';
 
 // Retry policies, one place. They name the failure types the activities throw.
 
-export const { getDeliveryPolicy, recordAudit, getRoutingContext } = proxyLocalActivities<Activities>({
+export const { recordAudit, getRoutingContext } = proxyLocalActivities<Activities>({
   startToCloseTimeout: '10 seconds',
+  retry: { maximumAttempts: 10 },
+});
+
+// With policy.foldLookups the policy's local activity also runs the probe (up to 3 tries against
+// the hub, as the probe's own activity would) and reads the routing context: its budget covers them.
+export const { getDeliveryPolicy } = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
   retry: { maximumAttempts: 10 },
 });
 

@@ -1,17 +1,13 @@
-import {
-  ActivityFailure,
-  ApplicationFailure,
-  condition,
-  sleep,
-  upsertSearchAttributes,
-} from '@temporalio/workflow';
-import type { DeliveryPolicy } from '../activities';
+import { ActivityFailure, ApplicationFailure, condition, sleep } from '@temporalio/workflow';
+import type { SearchAttributeUpdatePair } from '@temporalio/common';
+import type { DeliveryPolicy, SendAuditInput, SendAuditResult } from '../activities';
 import type { ChannelFailureDetails } from '../activities/failures';
 import type { AttemptRecord, DeliveryRequest, E2eePayload, FallbackReason } from '../domain/message';
 import type { AuditEntry } from '../store/audit-log';
 import { recordAudit, revokeRcs, sendRcs, sendSms } from './activities-proxy';
 import type { DeliveryStep, RcsEventSignal, SmsReceiptSignal } from './definitions';
 import { DeliveryStateKey } from './definitions';
+import { SearchAttributes } from './search-attributes';
 
 export type StepResult =
   | { delivered: true; deliveredAt: number; latencyMs: number; e2ee?: boolean }
@@ -33,6 +29,7 @@ export class ChannelRunner {
   private readonly smsReceipts = new Map<string, SmsReceiptSignal>();
   private seq: number;
   private readonly pendingAudit: AuditEntry[] = [];
+  private readonly searchAttributes: SearchAttributes;
   /** The text actually sent: the request's, plus a secure link when it carries media. */
   text: string;
 
@@ -44,6 +41,7 @@ export class ChannelRunner {
   ) {
     this.seq = auditSeqBase;
     this.text = request.text;
+    this.searchAttributes = new SearchAttributes(!!policy.coalesceSearchAttributes);
   }
 
   onRcsEvent(event: RcsEventSignal): void {
@@ -79,7 +77,17 @@ export class ChannelRunner {
 
   enter(next: DeliveryStep): void {
     this.step = next;
-    upsertSearchAttributes([{ key: DeliveryStateKey, value: next }]);
+    this.setSearchAttribute({ key: DeliveryStateKey, value: next });
+  }
+
+  /** Upserted now, or with policy.coalesceSearchAttributes at the next publishSearchAttributes(). */
+  setSearchAttribute(pair: SearchAttributeUpdatePair): void {
+    this.searchAttributes.set(pair);
+  }
+
+  /** Before each activity, timer, child or wait (flushAudit() does it too). */
+  publishSearchAttributes(): void {
+    this.searchAttributes.publish();
   }
 
   /**
@@ -98,6 +106,7 @@ export class ChannelRunner {
   }
 
   async flushAudit(): Promise<void> {
+    this.publishSearchAttributes();
     if (this.pendingAudit.length === 0) return;
     const r = this.request;
     const entries = this.pendingAudit.splice(0);
@@ -105,6 +114,36 @@ export class ChannelRunner {
       context: { tenant: r.tenant, recipient: r.to, region: r.region, flow: r.flow },
       entries,
     });
+  }
+
+  /**
+   * policy.auditInSends: the rows still due and this send's 'accepted' row (its seq is the next
+   * one: nothing else is audited while a send runs), for the send activity to record.
+   */
+  private sendAudit(channel: 'rcs' | 'sms', detail: AuditEntry['detail']): SendAuditInput | undefined {
+    if (!this.policy.auditInSends) return undefined;
+    const r = this.request;
+    return {
+      context: { tenant: r.tenant, recipient: r.to, region: r.region, flow: r.flow },
+      before: [...this.pendingAudit],
+      accepted: {
+        messageId: r.messageId,
+        seq: this.seq,
+        event: 'accepted',
+        channel,
+        result: 'accepted',
+        errorCode: null,
+        detail,
+      },
+    };
+  }
+
+  /** After a send: true when it recorded the rows it was given, which are then no longer due. */
+  private recordedBySend(audit: SendAuditInput | undefined, result: SendAuditResult | undefined): boolean {
+    if (!audit || !result?.recorded) return false;
+    this.pendingAudit.splice(0, audit.before.length);
+    this.seq++;
+    return true;
   }
 
   private attempt(record: Omit<AttemptRecord, 'at'>): void {
@@ -117,19 +156,25 @@ export class ChannelRunner {
     const supplementary = options.supplementary ? { supplementary: true } : {};
     const detail: Record<string, boolean> = options.supplementary ? { supplementary: true } : {};
     const sentAt = Date.now();
+    let acceptedRecorded = false;
     for (let n = 1; ; n++) {
       this.enter('sending-rcs');
       try {
-        const sent: { rbmMessageId?: string } | undefined = await sendRcs({
+        this.publishSearchAttributes();
+        const audit = this.sendAudit('rcs', detail);
+        const sent: { rbmMessageId?: string; audit?: SendAuditResult } | undefined = await sendRcs({
           messageId: this.request.messageId,
           to: this.request.to,
           region: this.request.region,
           workflowId: this.workflowId,
           text: this.text,
+          ...(e2ee ? { tenant: this.request.tenant } : {}),
           ...(e2ee
             ? { e2ee: { ciphertext: e2ee.ciphertext, ...(e2ee.welcome ? { welcome: e2ee.welcome } : {}) } }
             : {}),
+          ...(audit ? { audit } : {}),
         });
+        acceptedRecorded = this.recordedBySend(audit, sent?.audit);
         // Histories recorded before sendRcs returned its id replay with undefined here.
         rbmMessageId = sent?.rbmMessageId ?? '';
         break;
@@ -154,7 +199,8 @@ export class ChannelRunner {
       }
     }
     this.enter('awaiting-rcs-receipt');
-    await this.audit({ event: 'accepted', channel: 'rcs', result: 'accepted', errorCode: null, detail });
+    if (!acceptedRecorded)
+      await this.audit({ event: 'accepted', channel: 'rcs', result: 'accepted', errorCode: null, detail });
     const events = () => this.rcsEventsFor(rbmMessageId);
     await this.flushAudit();
     await condition(
@@ -177,6 +223,7 @@ export class ChannelRunner {
     }
     if (!events().delivered) {
       this.enter('revoking-rcs');
+      this.publishSearchAttributes();
       const revoked = await revokeRcs({
         messageId: this.request.messageId,
         to: this.request.to,
@@ -213,14 +260,20 @@ export class ChannelRunner {
     this.enter('sending-sms');
     const sentAt = Date.now();
     let smscMessageIds: string[];
+    let acceptedRecorded = false;
     try {
-      ({ smscMessageIds } = await sendSms({
+      this.publishSearchAttributes();
+      const audit = this.sendAudit('sms', {});
+      let recorded: SendAuditResult | undefined;
+      ({ smscMessageIds, audit: recorded } = await sendSms({
         messageId: this.request.messageId,
         workflowId: this.workflowId,
         to: this.request.to,
         region: this.request.region,
         text: this.text,
+        ...(audit ? { audit } : {}),
       }));
+      acceptedRecorded = this.recordedBySend(audit, recorded);
     } catch (err) {
       const failure = channelFailure(err);
       this.attempt({ channel: 'sms', result: 'failed', errorCode: failure.code });
@@ -234,13 +287,14 @@ export class ChannelRunner {
       return { delivered: false, reason: null, errorCode: failure.code };
     }
     this.enter('awaiting-sms-receipt');
-    await this.audit({
-      event: 'accepted',
-      channel: 'sms',
-      result: 'accepted',
-      errorCode: null,
-      detail: { parts: smscMessageIds.length },
-    });
+    if (!acceptedRecorded)
+      await this.audit({
+        event: 'accepted',
+        channel: 'sms',
+        result: 'accepted',
+        errorCode: null,
+        detail: { parts: smscMessageIds.length },
+      });
     const finalFor = (id: string) => {
       const r = this.smsReceipts.get(id);
       return r && FINAL_SMS_STATES.has(r.state) ? r : undefined;

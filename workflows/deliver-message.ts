@@ -1,10 +1,4 @@
-import {
-  condition,
-  setHandler,
-  startChild,
-  upsertSearchAttributes,
-  workflowInfo,
-} from '@temporalio/workflow';
+import { condition, setHandler, startChild, workflowInfo } from '@temporalio/workflow';
 import type { ChildWorkflowHandle } from '@temporalio/workflow';
 import type { DeliveryPolicy } from '../activities';
 import type {
@@ -58,7 +52,14 @@ interface Delivered {
 export async function deliverMessage(request: DeliveryRequest): Promise<DeliveryOutcome> {
   const { workflowId } = workflowInfo();
   const startedAt = Date.now();
-  const policy = await getDeliveryPolicy();
+  // With policy.foldLookups the worker answers the probe and the routing context in this same
+  // local activity; a policy without `lookups` (the setting off, or an older history) means
+  // separate lookups below, as before.
+  const { lookups, ...policy } = await getDeliveryPolicy({
+    messageId: request.messageId,
+    to: request.to,
+    region: request.region,
+  });
   const runner = new ChannelRunner(request, workflowId, policy, AUDIT_LANE.parent);
   let rcsChild: ChildWorkflowHandle<typeof deliverOverChannel> | null = null;
   let outcome: DeliveryOutcome | null = null;
@@ -77,7 +78,7 @@ export async function deliverMessage(request: DeliveryRequest): Promise<Delivery
     outcome,
   }));
 
-  upsertSearchAttributes([{ key: MessageFlowKey, value: request.flow }]);
+  runner.setSearchAttribute({ key: MessageFlowKey, value: request.flow });
   await runner.audit({
     event: 'received',
     channel: null,
@@ -89,15 +90,7 @@ export async function deliverMessage(request: DeliveryRequest): Promise<Delivery
   runner.enter('probing');
   let capability: RecipientCapability | null = null;
   let regionUnserved = false;
-  try {
-    const probe = policy.localProbe ? probeCapabilityLocally : probeCapability;
-    capability = await probe({
-      messageId: request.messageId,
-      to: request.to,
-      region: request.region,
-    });
-  } catch (err) {
-    const failure = channelFailure(err);
+  const probeFailed = async (failure: { type: string | null; code: string }) => {
     regionUnserved = failure.type === 'RegionUnservedError';
     await runner.audit({
       event: 'probe_failed',
@@ -106,9 +99,25 @@ export async function deliverMessage(request: DeliveryRequest): Promise<Delivery
       errorCode: failure.code,
       detail: {},
     });
+  };
+  if (lookups && policy.localProbe) {
+    capability = lookups.capability;
+    if (lookups.probeFailure) await probeFailed(lookups.probeFailure);
+  } else {
+    try {
+      const probe = policy.localProbe ? probeCapabilityLocally : probeCapability;
+      runner.publishSearchAttributes();
+      capability = await probe({
+        messageId: request.messageId,
+        to: request.to,
+        region: request.region,
+      });
+    } catch (err) {
+      await probeFailed(channelFailure(err));
+    }
   }
   const probeMs = Date.now() - startedAt;
-  const context = await getRoutingContext({ to: request.to, region: request.region });
+  const context = lookups?.routing ?? (await getRoutingContext({ to: request.to, region: request.region }));
   // Residency: with no carrier in the message's region there is nothing to send through.
   const plan: RoutePlan = regionUnserved
     ? {
@@ -120,7 +129,7 @@ export async function deliverMessage(request: DeliveryRequest): Promise<Delivery
       }
     : route(request, capability, context);
   const flow = effectiveFlow(request, plan);
-  if (flow !== request.flow) upsertSearchAttributes([{ key: MessageFlowKey, value: flow }]);
+  if (flow !== request.flow) runner.setSearchAttribute({ key: MessageFlowKey, value: flow });
   await runner.audit({
     event: 'routed',
     channel: plan.steps[0]?.channel ?? null,
@@ -144,6 +153,7 @@ export async function deliverMessage(request: DeliveryRequest): Promise<Delivery
   // Recipe A: a file goes behind a secure link bound to the recipient, and the link goes in the text.
   let shortlink = false;
   if (request.media && plan.steps.length > 0) {
+    runner.publishSearchAttributes();
     const { url } = await createShortlink({
       messageId: request.messageId,
       to: request.to,
@@ -160,9 +170,9 @@ export async function deliverMessage(request: DeliveryRequest): Promise<Delivery
       ? await deliverBothWays(request, workflowId, policy, runner, (child) => (rcsChild = child))
       : await deliverInTurn(request, plan, runner);
 
-  if (result.channel) upsertSearchAttributes([{ key: DeliveryChannelKey, value: result.channel }]);
+  if (result.channel) runner.setSearchAttribute({ key: DeliveryChannelKey, value: result.channel });
   if (result.fallbackReason)
-    upsertSearchAttributes([{ key: FallbackReasonKey, value: result.fallbackReason }]);
+    runner.setSearchAttribute({ key: FallbackReasonKey, value: result.fallbackReason });
   runner.enter(result.delivered ? 'delivered' : 'failed');
   outcome = {
     messageId: request.messageId,
@@ -216,7 +226,7 @@ async function deliverInTurn(
   const latency: Record<'rcs' | 'sms', number | null> = { rcs: null, sms: null };
   let delivered: ChannelName | null = null;
   for (const step of plan.steps) {
-    upsertSearchAttributes([{ key: DeliveryChannelKey, value: step.channel }]);
+    runner.setSearchAttribute({ key: DeliveryChannelKey, value: step.channel });
     const result =
       step.channel === 'sms'
         ? await runner.trySms()

@@ -140,6 +140,9 @@ export class SmppLink {
   private open(): void {
     if (this.closing) return;
     const session = smpp.connect({ host: this.o.host, port: this.o.port });
+    // PDUs are small and answered one by one: without this, Nagle's algorithm holds a PDU back
+    // behind an unacknowledged one until the SMSC's delayed ACK (~40 ms on Linux).
+    session.socket.setNoDelay(true);
     const conn: Conn = { session, bound: false, pending: new Map(), timers: [] };
     this.conn = conn;
     // Connect + bind must finish in time, or a black-holed SMSC would stall us forever.

@@ -1,15 +1,27 @@
 // Re-records test/histories/*.json from real runs on a fresh test stack:
-//   npm run record-histories
-import { writeFileSync } from 'node:fs';
+//   npm run record-histories                      # every recording
+//   npm run record-histories -- lawful-access     # only those whose name starts so
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { startTestStack, stopTestStack } from '../fixtures/stack';
+import { recordLawfulAccess } from './record-lawful-access';
 import { SCENARIOS } from '../scenarios';
 
 async function main(): Promise<void> {
-  const { switchboard, client } = await startTestStack();
+  const only = process.argv.slice(2);
+  const wanted = (name: string) => only.length === 0 || only.some((prefix) => name.startsWith(prefix));
+  const stack = await startTestStack();
+  const { switchboard, client } = stack;
   const dir = join(__dirname, '..', '..', '..', 'test', 'histories');
-  const ids: Record<string, string> = {};
+  // Recordings not re-made this time keep their ids.
+  const idsFile = join(dir, 'workflow-ids.txt');
+  const ids: Record<string, string> = Object.fromEntries(
+    (existsSync(idsFile) ? readFileSync(idsFile, 'utf8') : '')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => line.split(' ') as [string, string]),
+  );
   try {
     const runs = [
       ...SCENARIOS.map((s) => ({ name: s.name, to: s.to, extra: {} })),
@@ -21,7 +33,7 @@ async function main(): Promise<void> {
       { name: 'pilot-both-delivered', to: '+15550200070', extra: { flow: 'pilot' } },
       { name: 'pilot-rcs-offline-sms-wins', to: '+15550500070', extra: { flow: 'pilot' } },
     ];
-    for (const scenario of runs) {
+    for (const scenario of runs.filter((r) => wanted(r.name))) {
       const sent = await switchboard.send({
         to: scenario.to,
         text: `recorded ${scenario.name}`,
@@ -40,10 +52,18 @@ async function main(): Promise<void> {
       }
       process.stdout.write(`${scenario.name}: ${outcome.status} over ${outcome.channel ?? '-'}\n`);
     }
+    if (wanted('lawful-access')) {
+      await recordLawfulAccess(stack, client, (name, workflowId, json) => {
+        writeFileSync(join(dir, `${name}.json`), json);
+        ids[`${name}.json`] = workflowId;
+        process.stdout.write(`${name}: recorded\n`);
+      });
+    }
     // Replay needs each history's real workflow id (child ids are derived from it).
     writeFileSync(
       join(dir, 'workflow-ids.txt'),
       Object.entries(ids)
+        .sort(([a], [b]) => a.localeCompare(b))
         .map(([f, id]) => `${f} ${id}`)
         .join('\n') + '\n',
     );
