@@ -6,6 +6,7 @@
 // the key, the table names nobody. Nothing here logs.
 
 import { createHmac } from 'node:crypto';
+import { inTransaction } from '../store/database';
 import type { Database } from '../store/database';
 import { keyPackageRef } from './mls';
 
@@ -111,33 +112,29 @@ export class PostgresKeyDirectory implements KeyPackageSource, KeyPackagePublish
     for (const kp of oneTime) oneTimeRefs.push(await keyPackageRef(kp));
     const lastResortRef = request.lastResort ? await keyPackageRef(request.lastResort) : null;
 
-    const client = await this.db.connect();
     try {
-      await client.query('BEGIN');
-      if (oneTime.length > 0) {
-        await client.query(
-          `INSERT INTO e2ee_key_packages (msisdn_hash, device_id, key_package, key_package_ref)
+      await inTransaction(this.db, async (client) => {
+        if (oneTime.length > 0) {
+          await client.query(
+            `INSERT INTO e2ee_key_packages (msisdn_hash, device_id, key_package, key_package_ref)
            SELECT $1, $2, kp, ref FROM unnest($3::bytea[], $4::text[]) AS t(kp, ref)`,
-          [hash, deviceId, oneTime.map((kp) => Buffer.from(kp)), oneTimeRefs],
-        );
-      }
-      if (request.lastResort && lastResortRef) {
-        await client.query(
-          `INSERT INTO e2ee_key_packages (msisdn_hash, device_id, key_package, key_package_ref, last_resort)
+            [hash, deviceId, oneTime.map((kp) => Buffer.from(kp)), oneTimeRefs],
+          );
+        }
+        if (request.lastResort && lastResortRef) {
+          await client.query(
+            `INSERT INTO e2ee_key_packages (msisdn_hash, device_id, key_package, key_package_ref, last_resort)
            VALUES ($1, $2, $3, $4, true)
            ON CONFLICT (msisdn_hash, device_id) WHERE last_resort
            DO UPDATE SET key_package = EXCLUDED.key_package, key_package_ref = EXCLUDED.key_package_ref,
                          published_at = now()`,
-          [hash, deviceId, Buffer.from(request.lastResort), lastResortRef],
-        );
-      }
-      await client.query('COMMIT');
+            [hash, deviceId, Buffer.from(request.lastResort), lastResortRef],
+          );
+        }
+      });
     } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
       if ((err as { code?: string }).code === '23505') throw new KeyDirectoryError('DUPLICATE_KEY_PACKAGE');
       throw err;
-    } finally {
-      client.release();
     }
   }
 

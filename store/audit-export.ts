@@ -11,6 +11,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Writable } from 'node:stream';
 import type { AuditLog, HashedAuditContext } from './audit-log';
+import { SNAPSHOT, inTransaction } from './database';
 import type { Database } from './database';
 
 export const EXPORT_FORMATS = ['jsonl', 'csv'] as const;
@@ -173,38 +174,34 @@ export async function exportAudit(
   const writer = new CountingWriter(options.out);
   if (format === 'csv') await writer.write(`${EXPORT_COLUMNS.join(',')}\r\n`);
   let rows = 0;
-  const client = await db.connect();
-  try {
-    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    if (byMessage) {
-      await client.query(
-        `DECLARE audit_export NO SCROLL CURSOR FOR SELECT ${SELECT} FROM audit_log
+  await inTransaction(
+    db,
+    async (client) => {
+      if (byMessage) {
+        await client.query(
+          `DECLARE audit_export NO SCROLL CURSOR FOR SELECT ${SELECT} FROM audit_log
          WHERE message_id = $1 ORDER BY seq`,
-        [query.messageId],
-      );
-    } else {
-      await client.query(
-        `DECLARE audit_export NO SCROLL CURSOR FOR SELECT ${SELECT} FROM audit_log
+          [query.messageId],
+        );
+      } else {
+        await client.query(
+          `DECLARE audit_export NO SCROLL CURSOR FOR SELECT ${SELECT} FROM audit_log
          WHERE recipient_hash = $1 AND occurred_at >= $2 AND occurred_at < $3 AND message_id <> $4
          ORDER BY occurred_at, message_id, seq`,
-        [recipientHash, query.from, query.to, exportId],
-      );
-    }
-    for (;;) {
-      const batch = await client.query<ExportRow>(`FETCH ${batchSize} FROM audit_export`);
-      for (const row of batch.rows) {
-        await writer.write(encode(row, format));
-        rows++;
+          [recipientHash, query.from, query.to, exportId],
+        );
       }
-      if (batch.rows.length < batchSize) break;
-    }
-    await client.query('COMMIT');
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+      for (;;) {
+        const batch = await client.query<ExportRow>(`FETCH ${batchSize} FROM audit_export`);
+        for (const row of batch.rows) {
+          await writer.write(encode(row, format));
+          rows++;
+        }
+        if (batch.rows.length < batchSize) break;
+      }
+    },
+    SNAPSHOT,
+  );
 
   const sha256 = writer.hash.digest('hex');
   await audit(1, 'export_completed', { rows, bytes: writer.bytes, sha256 });

@@ -10,6 +10,7 @@
 // dropExpiredAuditPartitions must run as the table owner (a maintenance job, not the worker):
 // the application role can neither detach nor drop, which is the point.
 
+import { inTransaction } from './database';
 import type { Database } from './database';
 
 export const DEFAULT_AUDIT_RETENTION_YEARS = 7;
@@ -85,9 +86,7 @@ export async function dropExpiredAuditPartitions(
   const expired = (await listAuditPartitions(db)).filter((p) => p.to <= cutoff);
   const dropped: DroppedPartition[] = [];
   for (const partition of expired) {
-    const client = await db.connect();
-    try {
-      await client.query('BEGIN');
+    await inTransaction(db, async (client) => {
       await client.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.floor(lockTimeoutMs))}`);
       const table = client.escapeIdentifier(partition.name);
       const count = await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`);
@@ -99,14 +98,8 @@ export async function dropExpiredAuditPartitions(
       );
       await client.query(`ALTER TABLE audit_log DETACH PARTITION ${table}`);
       await client.query(`DROP TABLE ${table}`);
-      await client.query('COMMIT');
       dropped.push({ ...partition, rows: Number(count.rows[0]?.n ?? 0), anchors: anchors.rowCount ?? 0 });
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+    });
   }
   return dropped;
 }

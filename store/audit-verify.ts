@@ -9,6 +9,7 @@
 import { AUDIT_SHARDS, CHAINED_ROW_SELECT, GENESIS_HASH, rowHash, shardOf } from './audit-chain';
 import type { PoolClient } from 'pg';
 import type { ChainedRowText } from './audit-chain';
+import { SNAPSHOT, inTransaction } from './database';
 import type { Database } from './database';
 
 export type BreakReason =
@@ -103,74 +104,70 @@ export async function verifyAuditChain(
   options: AuditVerifyOptions = {},
 ): Promise<AuditVerifyReport> {
   const { from, to, batchSize = 2000 } = options;
-  const client = await db.connect();
   const breaks = new Map<number, ChainBreak>();
   const note = (b: ChainBreak) => {
     if (!breaks.has(b.shard)) breaks.set(b.shard, b);
   };
   let rowsChecked = 0;
   const seen = new Set<number>();
-  try {
-    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    const starts = await startingLinks(client, from);
-    const heads = await client.query<{ shard: number; shard_seq: string; row_hash: string }>(
-      'SELECT shard, shard_seq::text, row_hash FROM audit_chain_heads',
-    );
-    const current = new Map(starts);
+  await inTransaction(
+    db,
+    async (client) => {
+      const starts = await startingLinks(client, from);
+      const heads = await client.query<{ shard: number; shard_seq: string; row_hash: string }>(
+        'SELECT shard, shard_seq::text, row_hash FROM audit_chain_heads',
+      );
+      const current = new Map(starts);
 
-    await client.query(
-      `DECLARE audit_verify NO SCROLL CURSOR FOR
+      await client.query(
+        `DECLARE audit_verify NO SCROLL CURSOR FOR
        SELECT ${CHAINED_ROW_SELECT} FROM audit_log
        WHERE ($1::timestamptz IS NULL OR recorded_at >= $1) AND ($2::timestamptz IS NULL OR recorded_at < $2)
        ORDER BY shard, shard_seq`,
-      [from ?? null, to ?? null],
-    );
-    for (;;) {
-      const { rows } = await client.query<Row>(`FETCH ${batchSize} FROM audit_verify`);
-      for (const row of rows) {
-        const shard = Number(row.shard);
-        seen.add(shard);
-        rowsChecked++;
-        const prev = current.get(shard) ?? { seq: 0n, hash: GENESIS_HASH };
-        const reason = check(row, prev);
-        if (reason) {
+        [from ?? null, to ?? null],
+      );
+      for (;;) {
+        const { rows } = await client.query<Row>(`FETCH ${batchSize} FROM audit_verify`);
+        for (const row of rows) {
+          const shard = Number(row.shard);
+          seen.add(shard);
+          rowsChecked++;
+          const prev = current.get(shard) ?? { seq: 0n, hash: GENESIS_HASH };
+          const reason = check(row, prev);
+          if (reason) {
+            note({
+              shard,
+              shardSeq: Number(row.shardSeq),
+              messageId: row.messageId,
+              seq: Number(row.seq),
+              recordedAt: row.recordedAt,
+              reason,
+            });
+          }
+          // Carry on from the stored link, so one break does not mask or multiply others.
+          current.set(shard, { seq: BigInt(row.shardSeq), hash: row.rowHash });
+        }
+        if (rows.length < batchSize) break;
+      }
+
+      if (!to) {
+        for (const head of heads.rows) {
+          const last = current.get(head.shard) ?? { seq: 0n, hash: GENESIS_HASH };
+          const headSeq = BigInt(head.shard_seq);
+          if (last.seq === headSeq && last.hash === head.row_hash) continue;
           note({
-            shard,
-            shardSeq: Number(row.shardSeq),
-            messageId: row.messageId,
-            seq: Number(row.seq),
-            recordedAt: row.recordedAt,
-            reason,
+            shard: head.shard,
+            shardSeq: Number(headSeq),
+            messageId: null,
+            seq: null,
+            recordedAt: null,
+            reason: last.seq < headSeq ? 'missing tail' : 'head mismatch',
           });
         }
-        // Carry on from the stored link, so one break does not mask or multiply others.
-        current.set(shard, { seq: BigInt(row.shardSeq), hash: row.rowHash });
       }
-      if (rows.length < batchSize) break;
-    }
-
-    if (!to) {
-      for (const head of heads.rows) {
-        const last = current.get(head.shard) ?? { seq: 0n, hash: GENESIS_HASH };
-        const headSeq = BigInt(head.shard_seq);
-        if (last.seq === headSeq && last.hash === head.row_hash) continue;
-        note({
-          shard: head.shard,
-          shardSeq: Number(headSeq),
-          messageId: null,
-          seq: null,
-          recordedAt: null,
-          reason: last.seq < headSeq ? 'missing tail' : 'head mismatch',
-        });
-      }
-    }
-    await client.query('COMMIT');
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+    },
+    SNAPSHOT,
+  );
 
   // Fixed-width UTC timestamps sort as strings; a gone row ('missing tail') sorts last.
   const when = (b: ChainBreak) => b.recordedAt ?? '~';

@@ -12,14 +12,18 @@ export function openDatabase(connectionString: string, max = 10): Database {
   return pool;
 }
 
+/** BEGIN for a consistent read-only view over many statements (cursors over the audit trail). */
+export const SNAPSHOT = 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY';
+
 /** Runs `work` in one transaction on one client: committed if it resolves, rolled back if it throws. */
 export async function inTransaction<T>(
   db: Database,
   work: (client: pg.PoolClient) => Promise<T>,
+  begin = 'BEGIN',
 ): Promise<T> {
   const client = await db.connect();
   try {
-    await client.query('BEGIN');
+    await client.query(begin);
     const result = await work(client);
     await client.query('COMMIT');
     return result;

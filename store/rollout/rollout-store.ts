@@ -1,5 +1,6 @@
 import type { Flow } from '../../domain/message';
 import type { Phase, RolloutConfig } from '../../domain/rollout';
+import { inTransaction } from '../database';
 import type { Database } from '../database';
 
 export class NoGoodVersionError extends Error {
@@ -88,9 +89,7 @@ export class RolloutStore {
 
   /** Writes the next version: the current one with `change` applied. */
   async set(region: string, change: RolloutChange): Promise<RolloutConfig> {
-    const client = await this.db.connect();
-    try {
-      await client.query('BEGIN');
+    return inTransaction(this.db, async (client) => {
       await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`rollout:${region}`]);
       const { rows } = await client.query<Row>(
         'SELECT * FROM rollout_configs WHERE region = $1 ORDER BY version DESC LIMIT 1',
@@ -117,14 +116,8 @@ export class RolloutStore {
           change.note ?? null,
         ],
       );
-      await client.query('COMMIT');
       return fromRow(inserted.rows[0] as Row);
-    } catch (err) {
-      await client.query('ROLLBACK');
-      throw err;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   async markGood(region: string, version?: number): Promise<RolloutConfig> {
