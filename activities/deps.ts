@@ -1,32 +1,13 @@
+// What the activities need from the adapters, as narrow interfaces: each activity group takes
+// only the ones it uses, so a test can hand it a real peer or a small stand-in.
+
 import type { RecipientCapability } from '../domain/message';
-import type { LawfulAccessDeps } from './lawful-access';
 import type { RcsPreference, RolloutConfig } from '../domain/rollout';
 import type { RcsHub } from '../channels/rcs/types';
 import type { SmsGateway } from '../channels/sms/types';
 import type { AuditContext, AuditEntry } from '../store/audit-log';
 import type { SmsSubmissionRecord } from '../store/sms-submissions';
 import type { FallbackSample, GuardState } from '../store/rollout/guard-store';
-
-/** Durations and caps the workflow obeys; read from config by the worker. */
-export interface DeliveryPolicy {
-  rcsMaxAttempts: number;
-  rcsRetryBackoffMs: number;
-  rcsReceiptTimeoutMs: number;
-  smsReceiptTimeoutMs: number;
-  /** One audit write per batch of transitions instead of one per transition (absent in old histories). */
-  auditBatching?: boolean;
-  /** Capability probes as local activities (absent in old histories). */
-  localProbe?: boolean;
-  /**
-   * getDeliveryPolicy also answers the probe (when local) and the routing context, in the same
-   * local activity (absent in old histories: their policy marker carries no lookups).
-   */
-  foldLookups?: boolean;
-  /** Search attribute changes merged into one upsert before each wait (absent in old histories). */
-  coalesceSearchAttributes?: boolean;
-  /** Send activities record the audit rows due and their 'accepted' row (absent in old histories). */
-  auditInSends?: boolean;
-}
 
 export interface CapabilityProbe {
   probe(
@@ -44,6 +25,11 @@ export interface AuditSink {
 export interface SmsSubmissionIndex {
   record(records: SmsSubmissionRecord[]): Promise<void>;
   forMessage(messageId: string): Promise<SmsSubmissionRecord[]>;
+}
+
+/** Which workflow waits for each RBM message id's events. */
+export interface RcsSendIndex {
+  record(rbmMessageId: string, messageId: string, workflowId: string): Promise<void>;
 }
 
 export interface RolloutSource {
@@ -74,36 +60,22 @@ export interface RegionalChannels {
   forRegion(region: string): ChannelSet;
 }
 
-/** Everything the activities touch, injected so each can be swapped for a real peer in tests. */
-export interface ActivityDeps {
-  policy: DeliveryPolicy;
-  channels: RegionalChannels;
-  /** Which workflow waits for each RBM message id's events. */
-  rcsSends: { record(rbmMessageId: string, messageId: string, workflowId: string): Promise<void> };
-  smsSubmissions: SmsSubmissionIndex;
-  audit: AuditSink;
-  rollout: RolloutSource;
-  shortlinks: {
-    create(input: {
-      messageId: string;
-      recipient: string;
-      media: Buffer;
-      contentType: string;
-      fileName: string;
-    }): Promise<{ url: string }>;
-  };
-  preferences: PreferenceSource;
-  guard: GuardSource;
-  /** Key of the hash that places a recipient in the cohort order. */
-  cohortKey: string;
-  /** Escrowed tenants: every encrypted message is archived before it is sent (e2ee/escrow-archive.ts). */
-  escrowArchive: {
-    archive(input: {
-      tenant: string;
-      messageId: string;
-      ciphertext: Uint8Array;
-      welcome: Uint8Array | null;
-    }): Promise<string | null>;
-  };
-  lawfulAccess: LawfulAccessDeps;
+export interface ShortlinkIssuer {
+  create(input: {
+    messageId: string;
+    recipient: string;
+    media: Buffer;
+    contentType: string;
+    fileName: string;
+  }): Promise<{ url: string }>;
+}
+
+/** Escrowed tenants: every encrypted message is archived before it is sent (e2ee/escrow-archive.ts). */
+export interface EscrowArchive {
+  archive(input: {
+    tenant: string;
+    messageId: string;
+    ciphertext: Uint8Array;
+    welcome: Uint8Array | null;
+  }): Promise<string | null>;
 }

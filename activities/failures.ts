@@ -3,56 +3,38 @@ import { RcsPermanentError, RcsTransientError } from '../channels/rcs/errors';
 import { SmsPermanentError, SmsTransientError } from '../channels/sms/errors';
 import { RegionUnservedError } from '../channels/region-errors';
 import { EscrowPolicyError } from '../e2ee/escrow-archive';
-
-/** Failure types the workflow and its retry policies name. */
-export const FailureType = {
-  RcsTransient: 'RcsTransientError',
-  RcsPermanent: 'RcsPermanentError',
-  SmsTransient: 'SmsTransientError',
-  SmsPermanent: 'SmsPermanentError',
-  RegionUnserved: 'RegionUnservedError',
-  EscrowPolicy: 'EscrowPolicyError',
-} as const;
-
-export interface ChannelFailureDetails {
-  code: string;
-  retryAfterMs: number | null;
-}
+import { FailureType } from '../domain/failures';
+import type { ChannelFailureDetails, FailureTypeName } from '../domain/failures';
 
 /**
- * Turns an adapter's typed error into an ApplicationFailure whose type the workflow can act on.
- * Messages come from the adapters' own errors, which never carry a number or message text.
+ * Turns an adapter's typed error into an ApplicationFailure whose type the workflow can act on,
+ * with `nonRetryable` explicit. Messages come from the adapters' own errors, which never carry a
+ * number or message text. Anything else passes through untouched (Temporal retries it).
  */
 export function toApplicationFailure(err: unknown): unknown {
   if (err instanceof RcsTransientError) {
-    return failure(FailureType.RcsTransient, err.message, false, {
-      code: err.code,
-      retryAfterMs: err.retryAfterMs,
-    });
+    return failure(FailureType.RcsTransient, err.message, false, err.code, err.retryAfterMs);
   }
-  if (err instanceof RcsPermanentError) {
-    return failure(FailureType.RcsPermanent, err.message, true, { code: err.code, retryAfterMs: null });
-  }
-  if (err instanceof SmsTransientError) {
-    return failure(FailureType.SmsTransient, err.message, false, { code: err.code, retryAfterMs: null });
-  }
-  if (err instanceof SmsPermanentError) {
-    return failure(FailureType.SmsPermanent, err.message, true, { code: err.code, retryAfterMs: null });
-  }
+  if (err instanceof RcsPermanentError) return failure(FailureType.RcsPermanent, err.message, true, err.code);
+  if (err instanceof SmsTransientError)
+    return failure(FailureType.SmsTransient, err.message, false, err.code);
+  if (err instanceof SmsPermanentError) return failure(FailureType.SmsPermanent, err.message, true, err.code);
   if (err instanceof RegionUnservedError) {
-    return failure(FailureType.RegionUnserved, err.message, true, {
-      code: 'REGION_UNSERVED',
-      retryAfterMs: null,
-    });
+    return failure(FailureType.RegionUnserved, err.message, true, 'REGION_UNSERVED');
   }
-  if (err instanceof EscrowPolicyError) {
-    // Sending would put a message beyond the tenant's escrow: never retried, never sent.
-    return failure(FailureType.EscrowPolicy, err.message, true, { code: err.code, retryAfterMs: null });
-  }
+  // Sending would put a message beyond the tenant's escrow: never retried, never sent.
+  if (err instanceof EscrowPolicyError) return failure(FailureType.EscrowPolicy, err.message, true, err.code);
   return err;
 }
 
-function failure(type: string, message: string, nonRetryable: boolean, details: ChannelFailureDetails) {
+function failure(
+  type: FailureTypeName,
+  message: string,
+  nonRetryable: boolean,
+  code: string,
+  retryAfterMs: number | null = null,
+) {
+  const details: ChannelFailureDetails = { code, retryAfterMs };
   return ApplicationFailure.create({ type, message, nonRetryable, details: [details] });
 }
 

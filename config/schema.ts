@@ -134,11 +134,6 @@ export const envSchema = z.object({
   RCS_RETRY_BACKOFF_MS: ms.default(1000),
   RCS_RECEIPT_TIMEOUT_MS: ms.default(15000),
   SMS_RECEIPT_TIMEOUT_MS: ms.default(3_600_000),
-  AUDIT_BATCH: bool.default(true),
-  LOCAL_PROBE: bool.default(true),
-  FOLD_LOOKUPS: bool.default(true),
-  SEARCH_ATTRIBUTE_BATCH: bool.default(true),
-  AUDIT_IN_SENDS: bool.default(true),
   TEMPORAL_WORKER_OPTIONS: z
     .string()
     .transform((raw, ctx) => {

@@ -53,6 +53,14 @@ export interface E2eePayload {
   newGroup: boolean;
 }
 
+/** Durations and caps the workflow obeys: read from config by the worker, recorded in history. */
+export interface DeliveryPolicy {
+  rcsMaxAttempts: number;
+  rcsRetryBackoffMs: number;
+  rcsReceiptTimeoutMs: number;
+  smsReceiptTimeoutMs: number;
+}
+
 export interface RecipientCapability {
   rcs: boolean;
   e2ee: boolean;

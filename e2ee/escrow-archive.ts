@@ -9,6 +9,8 @@
 // honest but misconfigured apps (an app that never learned of the escrow) from sending around
 // the escrow; an app that sets out to deceive it can. The tenant is the one the request names.
 
+import { FailureType } from '../domain/failures';
+
 import type { EscrowRecord, EscrowedMessage } from './escrow';
 import { isE2eeError, keyPackageRef, messageGroupId, welcomeRecipients } from './mls';
 
@@ -36,7 +38,7 @@ export type EscrowPolicyCode =
 
 /** An escrowed tenant's message the escrow could not open: it must not be sent. No number, no text. */
 export class EscrowPolicyError extends Error {
-  override readonly name = 'EscrowPolicyError';
+  override readonly name = FailureType.EscrowPolicy;
   constructor(readonly code: EscrowPolicyCode) {
     super(`escrow policy: ${code}`);
   }

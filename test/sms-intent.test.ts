@@ -7,8 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { ApplicationFailure } from '@temporalio/common';
 import pino from 'pino';
-import { createActivities } from '../activities';
-import type { ActivityDeps } from '../activities';
+import { createDeliveryActivities } from '../activities';
+import type { DeliveryDeps } from '../activities';
 import type { ChannelSet } from '../activities/deps';
 import type { SmsGateway } from '../channels/sms/types';
 import { ReceiptRouter } from '../channels/receipts/receipt-router';
@@ -26,28 +26,44 @@ import type { TestDatabase } from './store/test-database';
 const TO = '+15550300001'; // the number plan delivers SMS to it
 const LONG = Array.from({ length: 400 }, (_, i) => 'abcdefghij'.charAt(i % 10)).join(''); // 3 parts
 
-/** sendSms of createActivities with real SMS deps; it touches nothing else. */
+/** sendSms with real SMS deps; the rest of the delivery deps are not touched by it. */
 function smsSender({
   smsGateway,
   smsSubmissions,
 }: {
   smsGateway: SmsGateway;
-  smsSubmissions: ActivityDeps['smsSubmissions'];
+  smsSubmissions: DeliveryDeps['smsSubmissions'];
 }) {
-  const deps = {
+  const activities = createDeliveryActivities({
     smsSubmissions,
     channels: { forRegion: () => ({ smsGateway }) as unknown as ChannelSet },
-  };
-  const activities = createActivities(
-    new Proxy(deps, {
-      get: (target, key) => (key in target ? target[key as keyof typeof target] : undefined),
-    }) as unknown as ActivityDeps,
-  );
+    rcsSends: { record: () => Promise.reject(new Error('sendSms records no RCS send')) },
+    audit: { append: () => Promise.resolve(), hasEntry: () => Promise.resolve(false) },
+  });
   return (message: ReturnType<typeof input>) => activities.sendSms(message);
 }
 
 function input(messageId = randomUUID()) {
-  return { messageId, workflowId: `deliver-${messageId}`, to: TO, region: 'us', text: LONG };
+  return {
+    messageId,
+    workflowId: `deliver-${messageId}`,
+    to: TO,
+    region: 'us',
+    text: LONG,
+    audit: {
+      context: { tenant: 'default', recipient: TO, region: 'us', flow: 'standard' as const },
+      before: [],
+      accepted: {
+        messageId,
+        seq: 0,
+        event: 'accepted',
+        channel: 'sms' as const,
+        result: 'accepted' as const,
+        errorCode: null,
+        detail: {},
+      },
+    },
+  };
 }
 
 /** Every submit the SMSC accepted for this message, by part number. */

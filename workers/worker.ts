@@ -1,8 +1,15 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
-import { createActivities } from '../activities';
-import type { DeliveryPolicy } from '../activities';
+import {
+  createDeliveryActivities,
+  createEscrowActivities,
+  createGuardActivities,
+  createLawfulAccessActivities,
+  createRoutingActivities,
+  createShortlinkActivities,
+} from '../activities';
+import type { DeliveryPolicy } from '../domain/message';
 import { ReceiptRouter } from '../channels/receipts/receipt-router';
 import { receiptIdCandidates } from '../channels/sms/delivery-receipt';
 import { createDataConverter } from '../codec/data-converter';
@@ -47,11 +54,6 @@ export function deliveryPolicyFrom(env: Env): DeliveryPolicy {
     rcsRetryBackoffMs: env.RCS_RETRY_BACKOFF_MS,
     rcsReceiptTimeoutMs: env.RCS_RECEIPT_TIMEOUT_MS,
     smsReceiptTimeoutMs: env.SMS_RECEIPT_TIMEOUT_MS,
-    auditBatching: env.AUDIT_BATCH,
-    localProbe: env.LOCAL_PROBE,
-    foldLookups: env.FOLD_LOOKUPS,
-    coalesceSearchAttributes: env.SEARCH_ATTRIBUTE_BATCH,
-    auditInSends: env.AUDIT_IN_SENDS,
   };
 }
 
@@ -159,6 +161,8 @@ async function assemble(
   });
   opened.push(() => shortlinks.server.close());
 
+  const rollout = new RolloutStore(db, env.ROLLOUT_DEFAULT_PHASE);
+  const guard = new GuardStore(db);
   const connection = await NativeConnection.connect({ address: options.temporalAddress });
   opened.push(() => connection.close());
   const worker = await Worker.create({
@@ -166,24 +170,21 @@ async function assemble(
     namespace: env.TEMPORAL_NAMESPACE,
     taskQueue: env.TEMPORAL_TASK_QUEUE,
     workflowsPath: require.resolve('../workflows'),
-    activities: createActivities({
-      policy: deliveryPolicyFrom(env),
-      channels,
-      rcsSends,
-      smsSubmissions,
-      audit: auditLog,
-      shortlinks: shortlinks.links,
-      rollout: new RolloutStore(db, env.ROLLOUT_DEFAULT_PHASE),
-      preferences: new RecipientPreferences(db, deriveKey(options.secrets, 'preferences')),
-      guard: new GuardStore(db),
-      cohortKey: deriveKey(options.secrets, 'cohort'),
-      escrowArchive: new EscrowArchiver(escrows),
-      lawfulAccess: {
-        escrows,
-        requests: accessRequests,
-        audit: auditLog,
-      },
-    }),
+    activities: {
+      ...createRoutingActivities({
+        policy: deliveryPolicyFrom(env),
+        channels,
+        rollout,
+        preferences: new RecipientPreferences(db, deriveKey(options.secrets, 'preferences')),
+        guard,
+        cohortKey: deriveKey(options.secrets, 'cohort'),
+      }),
+      ...createDeliveryActivities({ channels, rcsSends, smsSubmissions, audit: auditLog }),
+      ...createEscrowActivities({ escrowArchive: new EscrowArchiver(escrows) }),
+      ...createShortlinkActivities({ shortlinks: shortlinks.links }),
+      ...createGuardActivities({ guard, rollout }),
+      ...createLawfulAccessActivities({ escrows, requests: accessRequests, audit: auditLog }),
+    },
     dataConverter,
     // TEMPORAL_WORKER_OPTIONS: worker tuning, measured by the bench (docs/benchmarks.md).
     ...temporalWorkerOptions(env),

@@ -4,8 +4,8 @@ import type { AttemptRecord, ChannelName, DeliveryOutcome } from '../domain/mess
 
 /** An RBM event for this message, forwarded by the receipt router. */
 export interface RcsEventSignal {
-  /** Which RCS send of the message the event is about (absent in events from older routers). */
-  rbmMessageId?: string;
+  /** Which RCS send of the message the event is about. */
+  rbmMessageId: string;
   eventType: string;
   eventId: string;
   /** E2EE_DECRYPT_FAILED: the phone's MLS error code. */

@@ -1,13 +1,14 @@
 import { setHandler, workflowInfo } from '@temporalio/workflow';
-import type { DeliveryPolicy } from '../activities';
-import type { AttemptRecord, DeliveryRequest } from '../domain/message';
-import { ChannelRunner } from './channel-runner';
-import type { StepResult } from './channel-runner';
-import type { LiveStatus } from './definitions';
-import { rcsEventSignal, smsReceiptSignal, standDownSignal, statusQuery } from './definitions';
+import type { AttemptRecord, DeliveryPolicy, DeliveryRequest } from '../domain/message';
+import { standDownSignal } from './definitions';
+import { DeliveryRun } from './delivery-run';
+import { attemptRcs } from './rcs-attempt';
+import { attemptSms } from './sms-attempt';
+import type { StepResult } from './step-result';
 
 export interface ChannelDeliveryInput {
-  request: DeliveryRequest;
+  /** The message as the parent sends it: its text already carries a link for media. */
+  request: Omit<DeliveryRequest, 'media'>;
   channel: 'rcs' | 'sms';
   policy: DeliveryPolicy;
   auditSeqBase: number;
@@ -21,23 +22,13 @@ export interface ChannelDeliveryResult {
 
 /** One channel of a pilot's dual delivery, run as a child of deliverMessage. */
 export async function deliverOverChannel(input: ChannelDeliveryInput): Promise<ChannelDeliveryResult> {
-  const runner = new ChannelRunner(
-    input.request,
-    workflowInfo().workflowId,
-    input.policy,
-    input.auditSeqBase,
-  );
-  setHandler(rcsEventSignal, (event) => runner.onRcsEvent(event));
-  setHandler(smsReceiptSignal, (receipt) => runner.onSmsReceipt(receipt));
-  setHandler(standDownSignal, () => runner.onStandDown());
-  setHandler(statusQuery, (): LiveStatus => ({
-    step: runner.step,
-    channel: input.channel,
-    attempts: [...runner.attempts],
-    outcome: null,
-  }));
-  const result = input.channel === 'rcs' ? await runner.tryRcs() : await runner.trySms();
-  runner.enter(result.delivered ? 'delivered' : 'failed');
-  await runner.flushAudit();
-  return { channel: input.channel, result, attempts: runner.attempts };
+  const run = new DeliveryRun(input.request, workflowInfo().workflowId, input.policy, input.auditSeqBase);
+  run.listen(() => ({ channel: input.channel, outcome: null }));
+  setHandler(standDownSignal, () => {
+    run.receipts.standDown = true;
+  });
+  const result = input.channel === 'rcs' ? await attemptRcs(run) : await attemptSms(run);
+  run.enter(result.delivered ? 'delivered' : 'failed');
+  await run.flush();
+  return { channel: input.channel, result, attempts: run.attempts };
 }

@@ -18,7 +18,7 @@ import {
   proxyActivities,
   setHandler,
 } from '@temporalio/workflow';
-import type { Activities } from '../activities';
+import type { LawfulAccessActivities } from '../activities';
 import { ACCESS_GRANT_AUDIT_ROWS, normaliseApproval } from '../domain/lawful-access';
 import type {
   AccessResult,
@@ -34,29 +34,21 @@ const retry = {
   maximumAttempts: 10,
   nonRetryableErrorTypes: ['AccessRequestClosed', 'AccessRequestKeyError', 'EscrowError', 'SealedBoxError'],
 };
-const { openAccessRequest, checkCustodianApproval, refuseAccess } = proxyActivities<Activities>({
+const { openAccessRequest, checkCustodianApproval, refuseAccess } = proxyActivities<LawfulAccessActivities>({
   startToCloseTimeout: '30 seconds',
   retry,
 });
 // Rebuilding the key and opening up to 100 messages from their groups' join states.
-const { grantAccess } = proxyActivities<Activities>({ startToCloseTimeout: '5 minutes', retry });
+const { grantAccess } = proxyActivities<LawfulAccessActivities>({ startToCloseTimeout: '5 minutes', retry });
 
 interface Arrived extends CustodianApproval {
   arrivedAt: number;
 }
 
+type Escrow = NonNullable<Awaited<ReturnType<typeof openAccessRequest>>['escrow']>;
+
 export async function lawfulAccess(request: LawfulAccessRequest): Promise<AccessResult> {
-  const status: AccessStatus = {
-    state: 'opening',
-    request: null,
-    escrowId: null,
-    threshold: null,
-    custodians: null,
-    approvedShares: [],
-    rejectedApprovals: 0,
-    requestPublicKey: null,
-    deadline: null,
-  };
+  const status = initialStatus();
   const inbox: Arrived[] = [];
   setHandler(accessStatusQuery, () => status);
   setHandler(custodianApprovalSignal, (approval: unknown) => {
@@ -73,7 +65,6 @@ export async function lawfulAccess(request: LawfulAccessRequest): Promise<Access
   });
 
   const opened = await openAccessRequest({ request });
-  let auditSeq = opened.nextAuditSeq;
   status.request = opened.summary;
   if (!opened.escrow) {
     status.state = 'refused';
@@ -89,77 +80,12 @@ export async function lawfulAccess(request: LawfulAccessRequest): Promise<Access
     requestPublicKey: escrow.requestPublicKey,
     deadline: new Date(deadline).toISOString(),
   });
-  const valid = new Map<number, CustodianApproval>();
-  const check = async (approval: CustodianApproval, ignore?: 'NOT_NEEDED' | 'TOO_LATE') => {
-    const checked = await checkCustodianApproval({
-      requestId: request.requestId,
-      tenant: request.tenant,
-      escrowId: escrow.escrowId,
-      approval: {
-        custodian: approval.custodian,
-        shareIndex: approval.shareIndex,
-        sealedShare: approval.sealedShare,
-      },
-      alreadyApproved: valid.has(approval.shareIndex),
-      ...(ignore ? { ignore } : {}),
-      auditSeq: auditSeq++,
-    });
-    if (checked.valid && !ignore && !valid.has(approval.shareIndex)) {
-      valid.set(approval.shareIndex, approval);
-      status.approvedShares = [...valid.keys()].sort((a, b) => a - b);
-    } else {
-      status.rejectedApprovals += 1;
-    }
-  };
-  /** Approvals nobody will use are still audited, as not counted. */
-  const drain = async (why: 'NOT_NEEDED' | 'TOO_LATE') => {
-    for (let a = inbox.shift(); a; a = inbox.shift()) await check(a, why);
-  };
-
-  let messages: AccessResult['messages'] | null = null;
-  let refusal: RefusalReason = 'deadline_passed';
-  let cause: string | null = null;
-  let cancelled: Error | null = null;
-  try {
-    // An approval counts if it arrived before the deadline, even if its check runs after it.
-    while (valid.size < escrow.threshold) {
-      const next = inbox.shift();
-      if (next) {
-        await (next.arrivedAt <= deadline ? check(next) : check(next, 'TOO_LATE'));
-        continue;
-      }
-      const left = deadline - Date.now();
-      if (left <= 0 || !(await condition(() => inbox.length > 0, left))) break;
-    }
-    if (valid.size >= escrow.threshold) {
-      await drain('NOT_NEEDED');
-      status.state = 'decrypting';
-      const granted = await grantAccess({
-        request,
-        escrowId: escrow.escrowId,
-        approvals: [...valid.values()],
-        auditSeq,
-      });
-      auditSeq += ACCESS_GRANT_AUDIT_ROWS;
-      messages = granted.messages;
-    }
-  } catch (err) {
-    if (isCancellation(err) && err instanceof Error) {
-      refusal = 'cancelled';
-      cancelled = err;
-    } else {
-      refusal = 'grant_failed';
-      const failure = err instanceof ActivityFailure ? err.cause : err;
-      cause = failure instanceof ApplicationFailure ? (failure.type ?? 'ApplicationFailure') : 'unknown';
-    }
-    // After every row grantAccess could have written, so this one is never taken for a retry's.
-    auditSeq += ACCESS_GRANT_AUDIT_ROWS;
-  }
-
-  if (messages) {
+  const desk = new ApprovalDesk(request, escrow, status, inbox, opened.nextAuditSeq);
+  const attempt = await collectAndGrant(desk, request, escrow, deadline, status);
+  if (attempt.messages) {
     status.state = 'granted';
-    await drain('NOT_NEEDED');
-    return result('granted', { messages });
+    await desk.drain('NOT_NEEDED');
+    return result('granted', { messages: attempt.messages });
   }
 
   // Whatever else happened, the request closes and its key is erased before the workflow ends.
@@ -167,15 +93,137 @@ export async function lawfulAccess(request: LawfulAccessRequest): Promise<Access
     await refuseAccess({
       requestId: request.requestId,
       tenant: request.tenant,
-      reason: refusal,
-      cause,
+      reason: attempt.refusal,
+      cause: attempt.cause,
       approvedShares: status.approvedShares,
       threshold: escrow.threshold,
-      auditSeq: auditSeq++,
+      auditSeq: desk.nextAuditSeq(),
     });
-    await drain('TOO_LATE');
+    await desk.drain('TOO_LATE');
   });
   status.state = 'refused';
-  if (cancelled) throw cancelled;
-  return result('refused', { reason: refusal });
+  if (attempt.cancelled) throw attempt.cancelled;
+  return result('refused', { reason: attempt.refusal });
+}
+
+function initialStatus(): AccessStatus {
+  return {
+    state: 'opening',
+    request: null,
+    escrowId: null,
+    threshold: null,
+    custodians: null,
+    approvedShares: [],
+    rejectedApprovals: 0,
+    requestPublicKey: null,
+    deadline: null,
+  };
+}
+
+/** Custodians' approvals as they arrive: each checked (and audited) by an activity, valid ones kept. */
+class ApprovalDesk {
+  readonly valid = new Map<number, CustodianApproval>();
+
+  constructor(
+    private readonly request: LawfulAccessRequest,
+    private readonly escrow: Escrow,
+    private readonly status: AccessStatus,
+    readonly inbox: Arrived[],
+    private auditSeq: number,
+  ) {}
+
+  nextAuditSeq(): number {
+    return this.auditSeq++;
+  }
+
+  /** Where grantAccess writes its rows. */
+  grantAuditSeq(): number {
+    return this.auditSeq;
+  }
+
+  /** After every row grantAccess could have written, so a later row is never taken for a retry's. */
+  skipGrantRows(): void {
+    this.auditSeq += ACCESS_GRANT_AUDIT_ROWS;
+  }
+
+  async check(approval: CustodianApproval, ignore?: 'NOT_NEEDED' | 'TOO_LATE'): Promise<void> {
+    const checked = await checkCustodianApproval({
+      requestId: this.request.requestId,
+      tenant: this.request.tenant,
+      escrowId: this.escrow.escrowId,
+      approval: {
+        custodian: approval.custodian,
+        shareIndex: approval.shareIndex,
+        sealedShare: approval.sealedShare,
+      },
+      alreadyApproved: this.valid.has(approval.shareIndex),
+      ...(ignore ? { ignore } : {}),
+      auditSeq: this.nextAuditSeq(),
+    });
+    if (checked.valid && !ignore && !this.valid.has(approval.shareIndex)) {
+      this.valid.set(approval.shareIndex, approval);
+      this.status.approvedShares = [...this.valid.keys()].sort((a, b) => a - b);
+    } else {
+      this.status.rejectedApprovals += 1;
+    }
+  }
+
+  /** Approvals nobody will use are still audited, as not counted. */
+  async drain(why: 'NOT_NEEDED' | 'TOO_LATE'): Promise<void> {
+    for (let a = this.inbox.shift(); a; a = this.inbox.shift()) await this.check(a, why);
+  }
+}
+
+interface GrantAttempt {
+  messages: AccessResult['messages'] | null;
+  refusal: RefusalReason;
+  cause: string | null;
+  cancelled: Error | null;
+}
+
+/** Waits for k valid approvals before the deadline, then has the escrow open the named messages. */
+async function collectAndGrant(
+  desk: ApprovalDesk,
+  request: LawfulAccessRequest,
+  escrow: Escrow,
+  deadline: number,
+  status: AccessStatus,
+): Promise<GrantAttempt> {
+  const attempt: GrantAttempt = { messages: null, refusal: 'deadline_passed', cause: null, cancelled: null };
+  try {
+    // An approval counts if it arrived before the deadline, even if its check runs after it.
+    while (desk.valid.size < escrow.threshold) {
+      const next = desk.inbox.shift();
+      if (next) {
+        await (next.arrivedAt <= deadline ? desk.check(next) : desk.check(next, 'TOO_LATE'));
+        continue;
+      }
+      const left = deadline - Date.now();
+      if (left <= 0 || !(await condition(() => desk.inbox.length > 0, left))) break;
+    }
+    if (desk.valid.size >= escrow.threshold) {
+      await desk.drain('NOT_NEEDED');
+      status.state = 'decrypting';
+      const granted = await grantAccess({
+        request,
+        escrowId: escrow.escrowId,
+        approvals: [...desk.valid.values()],
+        auditSeq: desk.grantAuditSeq(),
+      });
+      desk.skipGrantRows();
+      attempt.messages = granted.messages;
+    }
+  } catch (err) {
+    if (isCancellation(err) && err instanceof Error) {
+      attempt.refusal = 'cancelled';
+      attempt.cancelled = err;
+    } else {
+      attempt.refusal = 'grant_failed';
+      const failure = err instanceof ActivityFailure ? err.cause : err;
+      attempt.cause =
+        failure instanceof ApplicationFailure ? (failure.type ?? 'ApplicationFailure') : 'unknown';
+    }
+    desk.skipGrantRows();
+  }
+  return attempt;
 }

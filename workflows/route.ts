@@ -51,19 +51,7 @@ export function route(
   // Defence in depth: a `required` message whose text is not a notice must never leave unencrypted.
   if (request.e2ee === 'required' && !request.textIsNotice) return plan([], 'e2ee_unavailable');
 
-  const rcsBlocked: FallbackReason | null = config.killSwitch
-    ? 'kill_switch'
-    : context.guardThrottled
-      ? 'guard_throttled'
-      : context.preference === 'opt-out'
-        ? 'opted_out'
-        : phase === 'sms-only'
-          ? 'policy_sms_only'
-          : capability === null
-            ? 'capability_unavailable'
-            : !capability.rcs
-              ? 'not_rcs_capable'
-              : null;
+  const rcsBlocked = rcsBlockedBy(phase, capability, context);
 
   if (request.flow === 'critical') {
     // Recipe B: SMS is authoritative for OTPs and legal notices; RCS may follow as a copy.
@@ -92,6 +80,21 @@ export function route(
   if (phase === 'pilot') return plan(SMS_ONLY, 'not_in_cohort');
   if (phase === 'rcs-first' && context.preference !== 'opt-in') return plan(SMS_ONLY, 'not_in_cohort');
   return plan(RCS_THEN_SMS, null);
+}
+
+/** Why RCS may not be used for this message at all, or null when it may. */
+function rcsBlockedBy(
+  phase: Phase,
+  capability: Pick<RecipientCapability, 'rcs'> | null,
+  { config, guardThrottled, preference }: RoutingContext,
+): FallbackReason | null {
+  if (config.killSwitch) return 'kill_switch';
+  if (guardThrottled) return 'guard_throttled';
+  if (preference === 'opt-out') return 'opted_out';
+  if (phase === 'sms-only') return 'policy_sms_only';
+  if (capability === null) return 'capability_unavailable';
+  if (!capability.rcs) return 'not_rcs_capable';
+  return null;
 }
 
 export function effectiveFlow(request: { flow: Flow }, plan: RoutePlan): Flow {

@@ -1,8 +1,10 @@
 // Typed failures of the RCS hub. Activities map them to ApplicationFailure types of the same
 // name; the workflow's retry decisions name those types.
 
+import { FailureType } from '../../domain/failures';
+
 export class RcsTransientError extends Error {
-  override readonly name = 'RcsTransientError';
+  override readonly name = FailureType.RcsTransient;
   constructor(
     readonly code: string,
     readonly retryAfterMs: number | null = null,
@@ -12,7 +14,7 @@ export class RcsTransientError extends Error {
 }
 
 export class RcsPermanentError extends Error {
-  override readonly name = 'RcsPermanentError';
+  override readonly name = FailureType.RcsPermanent;
   constructor(readonly code: string) {
     super(`RCS hub rejected the request (${code})`);
   }

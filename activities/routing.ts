@@ -1,0 +1,99 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import { ApplicationFailure } from '@temporalio/common';
+import { FailureType } from '../domain/failures';
+import type { ChannelFailureDetails } from '../domain/failures';
+import type { DeliveryPolicy, RecipientCapability } from '../domain/message';
+import type { RoutingContext } from '../domain/rollout';
+import { cohortBucket } from '../store/rollout/cohort';
+import type { GuardSource, PreferenceSource, RegionalChannels, RolloutSource } from './deps';
+import { toApplicationFailure } from './failures';
+
+export interface RecipientRef {
+  messageId: string;
+  to: string;
+  /** Residency: the carriers of this region, and no other, are used. */
+  region: string;
+}
+
+/** What the workflow learns before it routes a message, in one local activity. */
+export interface DeliveryLookups {
+  policy: DeliveryPolicy;
+  /** null when the probe failed. */
+  capability: RecipientCapability | null;
+  /** The probe's failure, as data: its type and code. */
+  probeFailure: { type: string | null; code: string } | null;
+  routing: RoutingContext;
+}
+
+// The probe's retries (it is usually a cache hit; a miss calls the hub).
+const PROBE_ATTEMPTS = 3;
+const PROBE_BACKOFF_MS = 500;
+const PROBE_FINAL = new Set<string>([FailureType.RcsPermanent, FailureType.RegionUnserved]);
+
+export interface RoutingDeps {
+  policy: DeliveryPolicy;
+  channels: RegionalChannels;
+  rollout: RolloutSource;
+  preferences: PreferenceSource;
+  guard: Pick<GuardSource, 'get'>;
+  /** Key of the hash that places a recipient in the cohort order. */
+  cohortKey: string;
+}
+
+export function createRoutingActivities(deps: RoutingDeps) {
+  const routingContext = async (input: RecipientRef): Promise<RoutingContext> => {
+    const [config, preference, guard] = await Promise.all([
+      deps.rollout.current(input.region),
+      deps.preferences.get(input.to),
+      deps.guard.get(input.region),
+    ]);
+    return {
+      config,
+      cohortBucket: cohortBucket(deps.cohortKey, input.to),
+      preference,
+      guardThrottled: guard?.throttled ?? false,
+    };
+  };
+
+  /** A failed probe is an answer (routing falls back), not a throw. */
+  const probe = async (
+    input: RecipientRef,
+  ): Promise<Pick<DeliveryLookups, 'capability' | 'probeFailure'>> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const capability = await deps.channels
+          .forRegion(input.region)
+          .capabilities.probe(input.to, input.messageId);
+        return { capability, probeFailure: null };
+      } catch (err) {
+        const mapped = toApplicationFailure(err);
+        const probeFailure =
+          mapped instanceof ApplicationFailure
+            ? {
+                type: mapped.type ?? null,
+                code:
+                  (mapped.details?.[0] as ChannelFailureDetails | undefined)?.code ??
+                  mapped.type ??
+                  'UNKNOWN',
+              }
+            : {
+                type: err instanceof Error ? err.name : null,
+                code: err instanceof Error ? err.name : 'UNKNOWN',
+              };
+        const final =
+          (mapped instanceof ApplicationFailure && mapped.nonRetryable) ||
+          PROBE_FINAL.has(probeFailure.type ?? '');
+        if (final || attempt >= PROBE_ATTEMPTS) return { capability: null, probeFailure };
+        await delay(PROBE_BACKOFF_MS * 2 ** (attempt - 1));
+      }
+    }
+  };
+
+  return {
+    /** The policy (recorded in history), the recipient's capability and the region's rollout state. */
+    async prepareDelivery(input: RecipientRef): Promise<DeliveryLookups> {
+      const [probed, routing] = await Promise.all([probe(input), routingContext(input)]);
+      return { policy: deps.policy, ...probed, routing };
+    },
+  };
+}

@@ -1,0 +1,41 @@
+import type { RcsEventSignal, SmsReceiptSignal } from './definitions';
+
+const FINAL_SMS_STATES = new Set(['DELIVRD', 'EXPIRED', 'DELETED', 'UNDELIV', 'REJECTD', 'UNKNOWN']);
+
+export interface RcsSendState {
+  delivered: boolean;
+  /** E2EE_DECRYPT_FAILED: the phone's MLS error code. */
+  e2eeFailure: string | null;
+}
+
+/** What the receipt signals told a workflow: RBM events per RCS send, SMPP receipts per part. */
+export class ReceiptBook {
+  /** Per RBM message id: a message may have an encrypted and a plain RCS send. */
+  private readonly rcs = new Map<string, RcsSendState>();
+  private readonly sms = new Map<string, SmsReceiptSignal>();
+  /** Pilot: the other channel won; an RCS copy still in flight is revoked. */
+  standDown = false;
+
+  onRcsEvent(event: RcsEventSignal): void {
+    const seen = this.rcsSend(event.rbmMessageId);
+    if (event.eventType === 'DELIVERED' || event.eventType === 'READ') seen.delivered = true;
+    if (event.eventType === 'E2EE_DECRYPT_FAILED') seen.e2eeFailure = event.errorCode ?? 'UNKNOWN';
+    this.rcs.set(event.rbmMessageId, seen);
+  }
+
+  rcsSend(rbmMessageId: string): RcsSendState {
+    return this.rcs.get(rbmMessageId) ?? { delivered: false, e2eeFailure: null };
+  }
+
+  onSmsReceipt(receipt: SmsReceiptSignal): void {
+    // Duplicates overwrite with the same value; a final state is never replaced by an interim one.
+    const known = this.sms.get(receipt.smscMessageId);
+    if (!known || !FINAL_SMS_STATES.has(known.state)) this.sms.set(receipt.smscMessageId, receipt);
+  }
+
+  /** The part's final receipt, once it has one. */
+  finalSmsReceipt(smscMessageId: string): SmsReceiptSignal | undefined {
+    const receipt = this.sms.get(smscMessageId);
+    return receipt && FINAL_SMS_STATES.has(receipt.state) ? receipt : undefined;
+  }
+}
