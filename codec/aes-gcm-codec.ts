@@ -1,6 +1,8 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
+import { REFUSED_PAYLOAD_KEY } from '../domain/refused-payload';
+import type { RefusedPayload } from '../domain/refused-payload';
 
 const ENCODING = 'binary/encrypted';
 const KEY_ID = 'encryption-key-id';
@@ -11,10 +13,21 @@ export class CodecKeyError extends Error {
   override readonly name = 'CodecKeyError';
 }
 
+const REFUSED_VALUE: RefusedPayload = { [REFUSED_PAYLOAD_KEY]: 'UNSEALED_PAYLOAD' };
+const REFUSED: Payload = {
+  metadata: { encoding: Buffer.from('json/plain') },
+  data: Buffer.from(JSON.stringify(REFUSED_VALUE)),
+};
+
 /**
  * AES-256-GCM over whole payloads, so the Temporal server stores only ciphertext. Each payload
  * names the key that sealed it: rotating means adding a key and making it active, while older
  * keys stay listed so old histories still decode.
+ *
+ * Decoding trusts only what it sealed: a payload that is not sealed becomes the refused marker
+ * (domain/refused-payload.ts). One that claims to be sealed but does not open (an unknown key id,
+ * a failed tag) throws, so the workflow task retries: that is how a worker missing a rotated key
+ * shows up, and it sends nothing until the key is there.
  */
 export class AesGcmPayloadCodec implements PayloadCodec {
   private readonly keys: Map<string, Buffer>;
@@ -51,7 +64,8 @@ export class AesGcmPayloadCodec implements PayloadCodec {
     return this.settle(() =>
       payloads.map((payload) => {
         const encoding = payload.metadata?.encoding;
-        if (!encoding || Buffer.from(encoding).toString() !== ENCODING) return payload;
+        // Not sealed by a holder of our keys: never decoded into a value anyone acts on.
+        if (!encoding || Buffer.from(encoding).toString() !== ENCODING) return REFUSED;
         const keyIdBytes = payload.metadata?.[KEY_ID];
         const keyId = keyIdBytes ? Buffer.from(keyIdBytes).toString() : '';
         const key = this.keys.get(keyId);

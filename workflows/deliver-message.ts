@@ -8,6 +8,7 @@ import { deliverInTurn } from './in-turn';
 import { conclude } from './outcome';
 import { raceChannels } from './pilot-race';
 import { decideRoute } from './routing-decision';
+import { sealedInput } from './refusals';
 import { attachShortlink } from './shortlink-step';
 
 /**
@@ -15,7 +16,8 @@ import { attachShortlink } from './shortlink-step';
  * the region's rollout allows, route, wrap media in a secure link, deliver (channel after channel,
  * or a pilot's race), and record the outcome. Every transition is in the audit trail.
  */
-export async function deliverMessage(request: DeliveryRequest): Promise<DeliveryOutcome> {
+export async function deliverMessage(input: DeliveryRequest): Promise<DeliveryOutcome> {
+  const request = sealedInput(input);
   const { workflowId } = workflowInfo();
   const startedAt = Date.now();
   const lookups = await prepareDelivery({

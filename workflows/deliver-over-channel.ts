@@ -3,6 +3,7 @@ import type { AttemptRecord, DeliveryPolicy, DeliveryRequest } from '../domain/m
 import { standDownSignal } from './definitions';
 import { DeliveryRun } from './delivery-run';
 import { attemptRcs } from './rcs-attempt';
+import { sealedInput } from './refusals';
 import { attemptSms } from './sms-attempt';
 import type { StepResult } from './step-result';
 
@@ -21,7 +22,8 @@ export interface ChannelDeliveryResult {
 }
 
 /** One channel of a pilot's dual delivery, run as a child of deliverMessage. */
-export async function deliverOverChannel(input: ChannelDeliveryInput): Promise<ChannelDeliveryResult> {
+export async function deliverOverChannel(sealed: ChannelDeliveryInput): Promise<ChannelDeliveryResult> {
+  const input = sealedInput(sealed);
   const run = new DeliveryRun(input.request, workflowInfo().workflowId, input.policy, input.auditSeqBase);
   run.listen(() => ({ channel: input.channel, outcome: null }));
   setHandler(standDownSignal, () => {

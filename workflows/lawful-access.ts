@@ -28,6 +28,7 @@ import type {
   RefusalReason,
 } from '../domain/lawful-access';
 import { accessStatusQuery, custodianApprovalSignal } from './lawful-access-definitions';
+import { sealedInput } from './refusals';
 
 const retry = {
   initialInterval: '1 second',
@@ -47,7 +48,8 @@ interface Arrived extends CustodianApproval {
 
 type Escrow = NonNullable<Awaited<ReturnType<typeof openAccessRequest>>['escrow']>;
 
-export async function lawfulAccess(request: LawfulAccessRequest): Promise<AccessResult> {
+export async function lawfulAccess(input: LawfulAccessRequest): Promise<AccessResult> {
+  const request = sealedInput(input);
   const status = initialStatus();
   const inbox: Arrived[] = [];
   setHandler(accessStatusQuery, () => status);

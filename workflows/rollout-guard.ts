@@ -2,6 +2,7 @@ import { continueAsNew, setHandler, sleep } from '@temporalio/workflow';
 import { measureFallback, recordGuardDecision } from './activities-proxy';
 import type { GuardSettings, GuardStatus } from './definitions';
 import { guardStatusQuery } from './definitions';
+import { sealedInput } from './refusals';
 
 const CHECKS_PER_RUN = 500;
 
@@ -10,8 +11,9 @@ const CHECKS_PER_RUN = 500;
  * sliding window of the audit trail; above the threshold it throttles new RCS sends (routing
  * reads the decision) and may roll the region back; it lifts once the rate recovers.
  */
-export async function rolloutGuard(settings: GuardSettings, carried?: GuardStatus): Promise<void> {
-  let status: GuardStatus = carried ?? {
+export async function rolloutGuard(input: GuardSettings, carried?: GuardStatus): Promise<void> {
+  const settings = sealedInput(input);
+  let status: GuardStatus = (carried && sealedInput(carried)) ?? {
     throttled: false,
     reason: null,
     fallbackRate: null,
