@@ -24,6 +24,7 @@ import { temporalWorkerOptions } from '../workers/temporal-runtime';
 import { startWorker } from '../workers/worker';
 import type { RunningWorker } from '../workers/worker';
 import { route } from '../workflows/route';
+import { baselineWorkflow } from './baseline-workflows';
 import { closedLoop, openLoop } from './load';
 import type { CallOutcome, LoadRun } from './load';
 import { recipientMix } from './numbers';
@@ -178,7 +179,7 @@ export async function baselineA(
   });
   const runId = randomUUID().slice(0, 8);
   const call = (tag: string) => async (i: number) => {
-    await client.workflow.execute('baselineWorkflow', {
+    await client.workflow.execute(baselineWorkflow, {
       taskQueue,
       workflowId: `bench-a-${runId}-${tag}-${i}`,
     });

@@ -18,6 +18,7 @@ import { encodeEscrowShare } from '../e2ee/escrow';
 import type { EscrowShare } from '../e2ee/escrow';
 import { generateSealingKeyPair, openSealed, sealTo } from '../e2ee/sealed-box';
 import { accessStatusQuery, custodianApprovalSignal } from '../workflows/lawful-access-definitions';
+import { lawfulAccess } from '../workflows';
 import { ValidationError } from './validation';
 
 export interface AccessRequestInput {
@@ -101,7 +102,7 @@ export class LawfulAccessClient {
     const workflowId = accessWorkflowIdFor(requestId);
     const pair = await generateSealingKeyPair();
     const request: LawfulAccessRequest = { requestId, ...valid, requesterPublicKey: pair.publicKey };
-    await this.client.workflow.start('lawfulAccess', {
+    await this.client.workflow.start(lawfulAccess, {
       taskQueue: this.taskQueue,
       workflowId,
       args: [request],
@@ -112,11 +113,11 @@ export class LawfulAccessClient {
   }
 
   async status(requestId: string): Promise<AccessStatus> {
-    const handle = this.client.workflow.getHandle(accessWorkflowIdFor(requestId));
+    const handle = this.client.workflow.getHandle<typeof lawfulAccess>(accessWorkflowIdFor(requestId));
     try {
       const description = await handle.describe();
       if (description.status.name !== 'RUNNING') {
-        const result = (await handle.result()) as AccessResult;
+        const result = await handle.result();
         return {
           state: result.outcome,
           request: null,
@@ -203,9 +204,9 @@ export class LawfulAccessClient {
   async result(requestId: string, requesterKey: Uint8Array): Promise<ReadAccessResult> {
     let result: AccessResult;
     try {
-      result = (await this.client.workflow
-        .getHandle(accessWorkflowIdFor(requestId))
-        .result()) as AccessResult;
+      result = await this.client.workflow
+        .getHandle<typeof lawfulAccess>(accessWorkflowIdFor(requestId))
+        .result();
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) throw new UnknownAccessRequestError(requestId);
       throw err;

@@ -11,6 +11,7 @@ import { workflowIdFor } from '../domain/message';
 import type { AttemptRecord, DeliveryOutcome, DeliveryRequest } from '../domain/message';
 import type { LiveStatus } from '../workflows/definitions';
 import { statusQuery } from '../workflows/definitions';
+import { deliverMessage } from '../workflows';
 import type { SendInput } from './validation';
 import { validateSend } from './validation';
 import { sealForRecipient } from './e2ee-sealing';
@@ -120,7 +121,7 @@ export class SwitchboardClient {
       e2eeError: valid.e2ee === 'off' ? null : sealed.negotiationError,
     };
     try {
-      await this.client.workflow.start('deliverMessage', {
+      await this.client.workflow.start(deliverMessage, {
         taskQueue: this.taskQueue,
         workflowId,
         args: [request],
@@ -136,11 +137,11 @@ export class SwitchboardClient {
   }
 
   async waitForOutcome(messageId: string): Promise<DeliveryOutcome> {
-    return this.client.workflow.getHandle(workflowIdFor(messageId)).result() as Promise<DeliveryOutcome>;
+    return this.client.workflow.getHandle<typeof deliverMessage>(workflowIdFor(messageId)).result();
   }
 
   async status(messageId: string): Promise<MessageStatus> {
-    const handle = this.client.workflow.getHandle(workflowIdFor(messageId));
+    const handle = this.client.workflow.getHandle<typeof deliverMessage>(workflowIdFor(messageId));
     let description;
     try {
       description = await handle.describe();
@@ -149,7 +150,7 @@ export class SwitchboardClient {
       throw err;
     }
     if (description.status.name === 'COMPLETED') {
-      const outcome = (await handle.result()) as DeliveryOutcome;
+      const outcome = await handle.result();
       return { ...outcome, step: outcome.status };
     }
     if (description.status.name !== 'RUNNING') {

@@ -1,7 +1,7 @@
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { E2EE_POLICIES, FLOWS } from '../domain/message';
 import type { E2eePolicy, Flow } from '../domain/message';
-import { callingCodeOf, regionFor } from './regions';
+import { callingCodeOf, regionFor } from '../domain/residency';
 
 /** The longest text we accept: ten concatenated GSM-7 SMS parts, so the SMS fallback can always carry it. */
 export const MAX_TEXT_CHARS = 1530;

@@ -10,7 +10,8 @@
 
 import { createHash, randomUUID } from 'node:crypto';
 import type { Writable } from 'node:stream';
-import type { AuditLog, HashedAuditContext } from './audit-log';
+import type { HashedAuditContext } from '../domain/audit';
+import type { AuditLog } from './audit-log';
 import { SNAPSHOT, inTransaction } from './database';
 import type { Database } from './database';
 

@@ -16,39 +16,11 @@
 //   granted to anyone. store/audit-verify.ts recomputes the chains to prove nothing was edited.
 
 import { createHmac } from 'node:crypto';
+import type { AuditContext, AuditDetailValue, AuditEntry, HashedAuditContext } from '../domain/audit';
 import type { Database } from './database';
 
-type DetailValue = string | number | boolean | null;
-
-/** One transition of one message. Metadata only: never text, media or key material. */
-export interface AuditEntry {
-  messageId: string;
-  /** Position in the message's own trail; (messageId, seq) makes a retried write a no-op. */
-  seq: number;
-  event: string;
-  channel: string | null;
-  result: string | null;
-  errorCode: string | null;
-  detail: Record<string, DetailValue>;
-  occurredAt: string;
-  /** The rollout config version that made a routing decision; else taken from detail.configVersion. */
-  configVersion?: string | number | null;
-}
-
-export interface AuditContext {
-  tenant: string;
-  recipient: string;
-  region: string;
-  flow: string;
-}
-
-/** A context whose recipient is already hashed (exports record the hash of what they looked up). */
-export interface HashedAuditContext {
-  tenant: string;
-  recipientHash: string;
-  region: string;
-  flow: string;
-}
+// re-export: remove once workflows/ and activities/ import from domain/
+export type { AuditContext, AuditEntry, HashedAuditContext } from '../domain/audit';
 
 export interface AuditRow extends AuditEntry {
   tenant: string;
@@ -86,7 +58,7 @@ interface StoredRow {
   channel: string | null;
   result: string | null;
   error_code: string | null;
-  detail: Record<string, DetailValue>;
+  detail: Record<string, AuditDetailValue>;
   config_version: string | null;
   occurred_at: Date;
   recorded_at: Date;

@@ -1,5 +1,6 @@
-// Schema changes, applied in order, once each, under an advisory lock so that several workers
-// starting together do not race. Append new entries; never edit an applied one.
+// Schema changes, applied in order by migrate() (store/migrate.ts), once each, under an advisory
+// lock so that several workers starting together do not race. Append new entries; never edit an
+// applied one.
 
 import { auditChainMigration } from './audit-schema';
 import { rolloutMigration } from './rollout/migration';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { workflowIdFor } from '../domain/message';
-import type { deliverMessage } from '../workflows';
+import { deliverMessage } from '../workflows';
 import { AuditLog } from '../store/audit-log';
 import { DeliveryChannelKey, DeliveryStateKey, FallbackReasonKey } from '../workflows/definitions';
 import { TEST_SECRETS, stack } from './fixtures/stack';
@@ -115,7 +115,7 @@ describe('deliverMessage over the sandbox carriers', function () {
   it('a required message whose text is not a notice is never sent (defence in depth)', async () => {
     const { client, taskQueue } = stack();
     const messageId = randomUUID();
-    const outcome = await client.workflow.execute<typeof deliverMessage>('deliverMessage', {
+    const outcome = await client.workflow.execute(deliverMessage, {
       taskQueue,
       workflowId: workflowIdFor(messageId),
       args: [

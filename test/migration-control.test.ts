@@ -5,6 +5,7 @@ import { cohortBucket } from '../store/rollout/cohort';
 import { GuardStore } from '../store/rollout/guard-store';
 import { RecipientPreferences } from '../store/rollout/recipient-preferences';
 import { RolloutStore } from '../store/rollout/rollout-store';
+import { rolloutGuard } from '../workflows';
 import { guardStatusQuery } from '../workflows/definitions';
 import type { GuardSettings } from '../workflows/definitions';
 import { TEST_SECRETS, stack } from './fixtures/stack';
@@ -197,7 +198,7 @@ describe('migration control', function () {
         checkEveryMs: 250,
         rollback: false,
       };
-      const guard = await client.workflow.start('rolloutGuard', {
+      const guard = await client.workflow.start(rolloutGuard, {
         taskQueue,
         workflowId: `test-guard-${Date.now()}`,
         args: [settings],

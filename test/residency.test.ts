@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { workflowIdFor } from '../domain/message';
 import type { DeliveryRequest } from '../domain/message';
-import type { deliverMessage } from '../workflows';
+import { deliverMessage } from '../workflows';
 import { loadConfig } from '../config';
 import { stack } from './fixtures/stack';
 import { buildRegionalChannels } from '../workers/regional-channels';
@@ -81,7 +81,7 @@ describe('residency: a message only ever uses its own region’s endpoints', fun
       region: 'apac',
       submittedAt: new Date().toISOString(),
     };
-    const outcome = await client.workflow.execute<typeof deliverMessage>('deliverMessage', {
+    const outcome = await client.workflow.execute(deliverMessage, {
       taskQueue,
       workflowId: workflowIdFor(messageId),
       args: [request],

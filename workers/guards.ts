@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { Env } from '../config';
 import type { GuardSettings } from '../workflows/definitions';
+import { rolloutGuard } from '../workflows';
 
 export function guardSettingsFor(env: Env, region: string): GuardSettings {
   return {
@@ -20,7 +21,7 @@ export const guardWorkflowId = (region: string) => `rollout-guard-${region}`;
 export async function ensureGuards(client: Client, env: Env): Promise<string[]> {
   const regions = env.GUARD_REGIONS.split(',').filter(Boolean);
   for (const region of regions) {
-    await client.workflow.start('rolloutGuard', {
+    await client.workflow.start(rolloutGuard, {
       taskQueue: env.TEMPORAL_TASK_QUEUE,
       workflowId: guardWorkflowId(region),
       args: [guardSettingsFor(env, region)],

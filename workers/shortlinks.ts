@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { RegionalChannels } from '../activities/deps';
 import { buildShortlinkApp } from '../channels/shortlink/shortlink-app';
 import type { ShortlinkAuditEvent } from '../channels/shortlink/shortlink-app';
-import { regionFor } from '../client/regions';
+import { regionFor } from '../domain/residency';
 import type { Env } from '../config';
 import type { AuditLog } from '../store/audit-log';
 import type { Database } from '../store/database';

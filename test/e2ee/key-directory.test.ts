@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { KeyDirectoryError } from '../../e2ee/key-directory';
 import { generateIdentity, generateKeyPackage } from '../../e2ee/mls';
 import type { DeviceIdentity } from '../../e2ee/mls';
-import { migrate } from '../../store/database';
+import { migrate } from '../../store/migrate';
 import { freshNumber, openE2eeTestDb } from './e2ee-fixtures';
 import type { E2eeTestDb } from './e2ee-fixtures';
 

@@ -23,6 +23,7 @@ import { AuditLog } from '../../store/audit-log';
 import { AccessRequests } from '../../store/access-requests';
 import { EscrowStore } from '../../store/escrow-store';
 import { startAccessRequestSweeper } from '../../workers/access-request-sweeper';
+import { lawfulAccess } from '../../workflows';
 import { accessStatusQuery, custodianApprovalSignal } from '../../workflows/lawful-access-definitions';
 import { TEST_SECRETS, stack, testDataConverter, workerLog } from '../fixtures/stack';
 import { dumpDatabase } from '../fixtures/dump-database';
@@ -75,7 +76,8 @@ function resultBox(result: AccessResult, messageId: string): Uint8Array {
   return new Uint8Array(Buffer.from(m.sealed, 'base64url'));
 }
 
-const handleOf = (requestId: string) => stack().client.workflow.getHandle(accessWorkflowIdFor(requestId));
+const handleOf = (requestId: string) =>
+  stack().client.workflow.getHandle<typeof lawfulAccess>(accessWorkflowIdFor(requestId));
 
 /** Polls until `ready(status)` holds (a test's own deadline bounds it). */
 async function statusWhen(requestId: string, ready: (s: AccessStatus) => boolean): Promise<AccessStatus> {
@@ -291,7 +293,7 @@ describe('lawful access to an escrowed tenant’s messages (k of n custodians)',
     // The result sits in Temporal sealed to the requester: no text in the history, not even through
     // the codec, nor in any table or log line; and only the requester's key opens it.
     const raw = JSON.stringify(await handleOf(requestId).fetchHistory());
-    const stored = (await handleOf(requestId).result()) as AccessResult;
+    const stored = await handleOf(requestId).result();
     const decoded = JSON.stringify(stored);
     const tables = await dumpDatabase();
     const logs = workerLog.join('');
@@ -325,11 +327,11 @@ describe('lawful access to an escrowed tenant’s messages (k of n custodians)',
       requesterPublicKey,
       approvalWindowMs: 30_000,
     };
-    const again = (await stack().client.workflow.execute('lawfulAccess', {
+    const again = await stack().client.workflow.execute(lawfulAccess, {
       taskQueue: stack().taskQueue,
       workflowId: accessWorkflowIdFor(filed.requestId),
       args: [rerun],
-    })) as AccessResult;
+    });
     assert.deepEqual([again.outcome, again.reason], ['refused', 'request_reused']);
     const events = await auditEvents(filed.requestId);
     assert.deepEqual(events.slice(-2), [
@@ -340,11 +342,11 @@ describe('lawful access to an escrowed tenant’s messages (k of n custodians)',
 
   it('the worker refuses a malformed request itself, naming the field, and one naming no archived message', async () => {
     const start = (request: Partial<LawfulAccessRequest>) =>
-      stack().client.workflow.execute('lawfulAccess', {
+      stack().client.workflow.execute(lawfulAccess, {
         taskQueue: stack().taskQueue,
         workflowId: accessWorkflowIdFor(request.requestId ?? randomUUID()),
         args: [request as LawfulAccessRequest],
-      }) as Promise<AccessResult>;
+      });
     const { publicKey } = await generateSealingKeyPair();
     const base = {
       requestId: randomUUID(),

@@ -2,7 +2,7 @@
 // an intruder with superuser rights would (triggers off, edit, triggers on).
 
 import { randomUUID } from 'node:crypto';
-import type { AuditContext, AuditEntry } from '../../store/audit-log';
+import type { AuditContext, AuditEntry } from '../../domain/audit';
 import type { Database } from '../../store/database';
 
 export const HASH_KEY = 'audit-test-hash-key';

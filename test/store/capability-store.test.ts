@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { CapabilityStoreError, PostgresCapabilityStore } from '../../store/capability-store';
-import { migrate, openDatabase } from '../../store/database';
+import { openDatabase } from '../../store/database';
+import { migrate } from '../../store/migrate';
 import type { Database } from '../../store/database';
 import { createTestDatabase } from './test-database';
 import type { TestDatabase } from './test-database';

@@ -3,7 +3,8 @@
 
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { migrate, openDatabase } from '../../store/database';
+import { openDatabase } from '../../store/database';
+import { migrate } from '../../store/migrate';
 import type { Database } from '../../store/database';
 
 export const ADMIN_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
