@@ -143,6 +143,16 @@ export function renderBeforeAfter(before: RecordedRun, after: RecordedRun, file:
   if (busy)
     out.push('note: others % above 10 in a closed loop: the machine was busy, the numbers are disturbed');
 
+  for (const v of verdicts(before, after)) {
+    const why =
+      v.change === null
+        ? 'a run without a closed-loop rate for this path (no completions in its median window)'
+        : `× ${fmt(v.change, 2)}; slower means below × ${fmt(1 - NOISE_MARGIN, 2)}, the run-to-run noise of short phases`;
+    out.push(
+      `verdict ${v.label}: ${v.verdict} — closed ÷ A ${fmt(v.beforeRatioToA, 2)} → ${fmt(v.afterRatioToA, 2)} (${why})`,
+    );
+  }
+
   const baselineRow = (label: string, get: (r: RecordedRun) => number | null, digits: number) => {
     const b = get(before);
     const a = get(after);
@@ -171,12 +181,6 @@ export function renderBeforeAfter(before: RecordedRun, after: RecordedRun, file:
       true,
     ]),
   );
-  for (const v of verdicts(before, after)) {
-    out.push(
-      `verdict ${v.label}: ${v.verdict} — closed ÷ A ${fmt(v.beforeRatioToA, 2)} → ${fmt(v.afterRatioToA, 2)} ` +
-        `(× ${fmt(v.change, 2)}; slower means below × ${fmt(1 - NOISE_MARGIN, 2)}, the run-to-run noise of short phases)`,
-    );
-  }
   out.push('');
   return out.join('\n');
 }
