@@ -95,9 +95,10 @@ function makePlan(scale: number, notes: string[]): Plan {
 }
 
 async function main(): Promise<void> {
-  const startedAt = Date.now();
   const scale = numberFromEnv('BENCH_SCALE', 1, 0.01, 10);
   const before = await beforeFromEnv();
+  // After BENCH_REVISION's run: this run's date and length are its own.
+  const startedAt = Date.now();
   const revision = currentRevision();
   progress(`measuring ${revision.name}${before ? `; before: ${before.run.name} (${before.run.at})` : ''}`);
   const notes: string[] = [];
