@@ -43,5 +43,3 @@ export function recipientMix(prefix: string, block: number, seed: number): Recip
     },
   };
 }
-
-export const MAX_BLOCKS = BLOCKS;

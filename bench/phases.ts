@@ -1,5 +1,5 @@
-// The measured phases: baseline A (bare workflow), baseline B (raw SMPP), the pipeline per
-// variant and path (closed loop, then open loop), and the in-process micro measurements.
+// The measured phases: baseline A (bare workflow), baseline B (raw SMPP), the pipeline of this
+// checkout per path (closed loop, open loop, one at a time), and the in-process micro measurements.
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
@@ -34,7 +34,6 @@ import { ResourceMeter } from './resources';
 import type { ResourceUse } from './resources';
 import type { BenchStack } from './stack';
 import { latencyStats, percentile, throughput } from './stats';
-import type { Variant } from './variants';
 
 /** What every bench message says. Never printed. */
 const TEXT = 'Switchboard benchmark message';
@@ -47,9 +46,9 @@ export interface Plan {
   warmMs: number;
   closedMs: number;
   openMs: number;
-  /** Open-loop offered rate as a share of the last variant's closed-loop rate of the same path. */
+  /** Open-loop offered rate as a share of the closed-loop rate of the same path. */
   openShare: number;
-  /** One sender, one message at a time: the latency floor (baseline A and the last variant). */
+  /** One sender, one message at a time: the latency floor (baseline A and each path). */
   floorMs: number;
   auditAppends: number;
   probeIterations: number;
@@ -149,15 +148,12 @@ function dataConverter(stack: BenchStack) {
 // Baseline A: the least a workflow costs here.
 
 /**
- * Baseline A with the worker settings (TEMPORAL_WORKER_OPTIONS) of `overrides`, the last
- * variant's, so that its worker is tuned as the pipeline's is; then its latency floor.
+ * Baseline A with the pipeline worker's settings (TEMPORAL_WORKER_OPTIONS), so that its worker
+ * is tuned as the pipeline's is; then its latency floor.
  */
-export async function baselineA(
-  h: Harness,
-  overrides: Record<string, string>,
-): Promise<{ result: PhaseResult; floor: PhaseResult }> {
+export async function baselineA(h: Harness): Promise<{ result: PhaseResult; floor: PhaseResult }> {
   const { stack, plan } = h;
-  const env = stack.workerEnv(overrides);
+  const env = stack.workerEnv({});
   const taskQueue = 'bench-baseline-a';
   const connection = await NativeConnection.connect({ address: stack.temporal.address });
   // The same worker settings as workers/worker.ts: TEMPORAL_WORKER_OPTIONS, the codec, the namespace.
@@ -368,7 +364,7 @@ function eventMs(event: temporal.api.history.v1.IHistoryEvent): number {
   return Number(t.seconds ?? 0) * 1000 + (t.nanos ?? 0) / 1e6;
 }
 
-async function slowestMessage(vw: VariantWorker, sender: PhaseSender): Promise<SlowestMessage | null> {
+async function slowestMessage(vw: PipelineWorker, sender: PhaseSender): Promise<SlowestMessage | null> {
   if (!sender.slowest) return null;
   const history = await vw.worker.client.workflow.getHandle(sender.slowest.workflowId).fetchHistory();
   const events = history.events ?? [];
@@ -411,7 +407,7 @@ export interface PathResult {
   label: string;
   closed: PhaseResult;
   open: PhaseResult | null;
-  /** One sender, one message at a time (the last variant only): the latency floor. */
+  /** One sender, one message at a time: the latency floor. */
   floor: PhaseResult | null;
   /** Time the workflow itself measured (outcome.timings.totalMs), per loop. */
   inWorkflowMs: {
@@ -422,12 +418,6 @@ export interface PathResult {
   history: HistoryShape | null;
   cache: { closed: CacheUse; open: CacheUse | null };
   slowest: { closed: SlowestMessage | null; open: SlowestMessage | null };
-}
-
-export interface VariantResult {
-  name: string;
-  env: Record<string, string>;
-  paths: PathResult[];
 }
 
 async function cacheUse(h: Harness, mix: RecipientMix, lookupsBefore: number): Promise<CacheUse> {
@@ -442,19 +432,18 @@ async function cacheUse(h: Harness, mix: RecipientMix, lookupsBefore: number): P
   };
 }
 
-/** A variant's worker (startWorker with its overrides, on its own task queue) and its client. */
-interface VariantWorker {
-  variant: Variant;
-  index: number;
+/** This checkout's worker (startWorker, on the bench's task queue) and its client. */
+interface PipelineWorker {
+  /** The revision measured, for progress lines. */
+  name: string;
   worker: RunningWorker;
   client: SwitchboardClient;
 }
 
-async function startVariantWorker(h: Harness, variant: Variant, index: number): Promise<VariantWorker> {
+async function startPipelineWorker(h: Harness, name: string): Promise<PipelineWorker> {
   const { stack } = h;
-  const slug = variant.name.replace(/[^A-Za-z0-9-]/g, '-');
-  const env = stack.workerEnv({ ...variant.env, TEMPORAL_TASK_QUEUE: `bench-${index}-${slug}` });
-  progress(`${variant.name}: starting its worker (bundles the workflows)`);
+  const env = stack.workerEnv({ TEMPORAL_TASK_QUEUE: 'bench-pipeline' });
+  progress(`${name}: starting its worker (bundles the workflows)`);
   const worker = await startWorker({
     env,
     secrets: stack.secrets,
@@ -471,7 +460,7 @@ async function startVariantWorker(h: Harness, variant: Variant, index: number): 
     await worker.shutdown();
     throw err;
   });
-  return { variant, index, worker, client };
+  return { name, worker, client };
 }
 
 /** Per path and loop: the messages of a phase and what their outcomes said. */
@@ -482,7 +471,7 @@ class PhaseSender {
   slowest: { workflowId: string; inWorkflowMs: number } | null = null;
 
   constructor(
-    private readonly vw: VariantWorker,
+    private readonly vw: PipelineWorker,
     private readonly path: PathSpec,
     readonly mix: RecipientMix,
     private readonly keep: boolean,
@@ -502,23 +491,23 @@ class PhaseSender {
   };
 }
 
-// Each variant's phases draw from blocks 3i, 3i+1, 3i+2 of the prefix; the seeds do not depend
-// on the variant, so every variant gets the same mix and the same arrival schedule.
-const block = (vw: VariantWorker, k: number) => vw.index * 3 + k;
+// Warm-up, closed and open loop draw from blocks 0, 1, 2 of the path's prefix, the floor from
+// FLOOR_BLOCK; fixed seeds give every run the same mix and the same arrival schedule, so runs of
+// different revisions are offered the same recipients.
 const seed = (p: number, k: number) => 1000 + 10 * p + k;
 
-async function closedPhase(h: Harness, vw: VariantWorker, path: PathSpec, p: number) {
+async function closedPhase(h: Harness, vw: PipelineWorker, path: PathSpec, p: number) {
   const { plan, stack } = h;
-  const name = `${vw.variant.name} · ${path.label}`;
+  const name = `${vw.name} · ${path.label}`;
   progress(`${name}: warm-up ${(plan.warmMs / 1000).toFixed(0)} s`);
-  const warm = new PhaseSender(vw, path, recipientMix(path.prefix, block(vw, 0), seed(p, 0)), false);
+  const warm = new PhaseSender(vw, path, recipientMix(path.prefix, 0, seed(p, 0)), false);
   await closedLoop(
     { label: `${name} warm-up`, durationMs: plan.warmMs, concurrency: plan.concurrency },
     warm.call,
   );
 
   progress(`${name}: closed loop, ${plan.concurrency} senders, ${(plan.closedMs / 1000).toFixed(0)} s`);
-  const sender = new PhaseSender(vw, path, recipientMix(path.prefix, block(vw, 1), seed(p, 1)), true);
+  const sender = new PhaseSender(vw, path, recipientMix(path.prefix, 1, seed(p, 1)), true);
   const lookups = (await stack.carriers.stats()).capabilityLookups;
   const before = await h.meter.snapshot();
   const run = await closedLoop(
@@ -552,13 +541,13 @@ async function closedPhase(h: Harness, vw: VariantWorker, path: PathSpec, p: num
   };
 }
 
-async function openPhase(h: Harness, vw: VariantWorker, path: PathSpec, p: number, rate: number) {
+async function openPhase(h: Harness, vw: PipelineWorker, path: PathSpec, p: number, rate: number) {
   const { plan, stack } = h;
-  const name = `${vw.variant.name} · ${path.label}`;
+  const name = `${vw.name} · ${path.label}`;
   progress(
     `${name}: open loop, ${rate.toFixed(1)} msgs/s offered (Poisson), ${(plan.openMs / 1000).toFixed(0)} s`,
   );
-  const sender = new PhaseSender(vw, path, recipientMix(path.prefix, block(vw, 2), seed(p, 2)), true);
+  const sender = new PhaseSender(vw, path, recipientMix(path.prefix, 2, seed(p, 2)), true);
   const lookups = (await stack.carriers.stats()).capabilityLookups;
   const before = await h.meter.snapshot();
   const run = await openLoop(
@@ -575,9 +564,9 @@ async function openPhase(h: Harness, vw: VariantWorker, path: PathSpec, p: numbe
 }
 
 /** One sender back to back, after the other loops: what one message costs with no queue. */
-async function floorPhase(h: Harness, vw: VariantWorker, path: PathSpec, p: number) {
+async function floorPhase(h: Harness, vw: PipelineWorker, path: PathSpec, p: number) {
   const { plan } = h;
-  const name = `${vw.variant.name} · ${path.label}`;
+  const name = `${vw.name} · ${path.label}`;
   progress(`${name}: latency floor, one sender, ${(plan.floorMs / 1000).toFixed(0)} s`);
   const sender = new PhaseSender(vw, path, recipientMix(path.prefix, FLOOR_BLOCK, seed(p, 4)), true);
   const before = await h.meter.snapshot();
@@ -591,66 +580,42 @@ async function floorPhase(h: Harness, vw: VariantWorker, path: PathSpec, p: numb
   };
 }
 
-/** The floor phases' numbers: a block no variant's loops use (3 per variant from 0; 19 is baseline B's). */
+/** The floor phases' numbers: a block the loops do not use (19 is baseline B's). */
 const FLOOR_BLOCK = 18;
 
 /**
- * The pipeline for every variant. All variants' workers run side by side (each on its own task
- * queue), and the variants take turns path by path — closed loops in list order, open loops in
- * reverse order — so that a machine getting busier during the run weighs on all of them alike.
- * The open loop of every variant is offered the same rate: openShare × the last variant's
- * closed-loop rate of that path — the configuration being judged runs at that share of its own
- * saturation, whatever variants precede it. The last variant then measures its latency floor
- * (one sender) per path.
+ * The pipeline of this checkout, named `name` (its revision), path by path: warm-up and closed
+ * loop, then an open loop offered openShare × that closed-loop rate (half its own saturation),
+ * then one sender (the latency floor).
  */
-export async function pipeline(h: Harness, variants: Variant[]): Promise<VariantResult[]> {
-  const workers: VariantWorker[] = [];
+export async function pipeline(h: Harness, name: string): Promise<PathResult[]> {
+  const vw = await startPipelineWorker(h, name);
   try {
-    for (const [i, variant] of variants.entries()) workers.push(await startVariantWorker(h, variant, i));
-    const first = workers[0];
-    if (!first) return [];
-    // Any worker's receipt router signals any message's workflow; the SMSC answers each
-    // gateway's own session.
-    await h.stack.carriers.setWebhookUrl(`${first.worker.receiptsUrl}${RBM_WEBHOOK_PATH}`);
-    const results = variants.map((v): VariantResult => ({ name: v.name, env: v.env, paths: [] }));
+    await h.stack.carriers.setWebhookUrl(`${vw.worker.receiptsUrl}${RBM_WEBHOOK_PATH}`);
+    const results: PathResult[] = [];
     for (const [p, path] of PATHS.entries()) {
-      const closed = [];
-      for (const vw of workers) closed.push(await closedPhase(h, vw, path, p));
-      const rate = (closed.at(-1)?.result.perSecondMedianWindow ?? 0) * h.plan.openShare;
-      const open: Array<Awaited<ReturnType<typeof openPhase>> | null> = workers.map(() => null);
-      if (rate > 0) {
-        for (const vw of [...workers].reverse()) open[vw.index] = await openPhase(h, vw, path, p, rate);
-      } else {
-        progress(`${path.label}: no closed-loop rate to derive an open-loop rate from: open loops skipped`);
-      }
-      const last = workers.at(-1);
-      const floor = last ? await floorPhase(h, last, path, p) : null;
-      for (const [i, c] of closed.entries()) {
-        const o = open[i] ?? null;
-        const f = i === workers.length - 1 ? floor : null;
-        results[i]?.paths.push({
-          path: path.key,
-          label: path.label,
-          closed: c.result,
-          open: o?.result ?? null,
-          floor: f?.result ?? null,
-          inWorkflowMs: {
-            closed: c.inWorkflowMs,
-            open: o?.inWorkflowMs ?? null,
-            floor: f?.inWorkflowMs ?? null,
-          },
-          history: c.history,
-          cache: { closed: c.cache, open: o?.cache ?? null },
-          slowest: { closed: c.slowest, open: o?.slowest ?? null },
-        });
-      }
+      const c = await closedPhase(h, vw, path, p);
+      const rate = c.result.perSecondMedianWindow * h.plan.openShare;
+      let o: Awaited<ReturnType<typeof openPhase>> | null = null;
+      if (rate > 0) o = await openPhase(h, vw, path, p, rate);
+      else progress(`${path.label}: no closed-loop rate to derive an open-loop rate from: open loop skipped`);
+      const f = await floorPhase(h, vw, path, p);
+      results.push({
+        path: path.key,
+        label: path.label,
+        closed: c.result,
+        open: o?.result ?? null,
+        floor: f.result,
+        inWorkflowMs: { closed: c.inWorkflowMs, open: o?.inWorkflowMs ?? null, floor: f.inWorkflowMs },
+        history: c.history,
+        cache: { closed: c.cache, open: o?.cache ?? null },
+        slowest: { closed: c.slowest, open: o?.slowest ?? null },
+      });
     }
     return results;
   } finally {
-    for (const vw of workers) {
-      await vw.client.close();
-      await vw.worker.shutdown();
-    }
+    await vw.client.close();
+    await vw.worker.shutdown();
   }
 }
 

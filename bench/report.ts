@@ -1,9 +1,14 @@
 // The human table (stdout) and the JSON record (bench/results/). docs/benchmarks.md explains
 // every column ("Reading the benchmark").
-import type { MicroResult, PathResult, PhaseResult, Plan, VariantResult } from './phases';
+import type { Comparison } from './compare';
+import { fmt, per1000, table } from './format';
+import type { MicroResult, PathResult, PhaseResult, Plan } from './phases';
 import { POOL_SIZE } from './numbers';
+import type { Revision } from './revision';
 
 export interface BenchReport {
+  /** The code measured: this checkout. */
+  revision: Revision;
   at: string;
   tookSeconds: number;
   scale: number;
@@ -15,30 +20,15 @@ export interface BenchReport {
   /** Baseline A with one sender: a bare workflow's latency with no queue. */
   baselineAFloor: PhaseResult;
   baselineB: PhaseResult;
-  variants: VariantResult[];
+  /** The pipeline of this revision, per path. */
+  paths: PathResult[];
   micro: MicroResult;
+  /** With BENCH_BEFORE: the run compared with, and the verdict per path. */
+  comparison: Comparison | null;
   notes: string[];
 }
 
 const TARGET = { ratio: 0.8, p50: 30, p95: 100 };
-
-function fmt(n: number | null | undefined, digits = 1): string {
-  if (n === null || n === undefined || !Number.isFinite(n)) return '–';
-  return n.toFixed(digits);
-}
-
-const per1000 = (value: number | null, completed: number) =>
-  value === null || completed === 0 ? null : (value / completed) * 1000;
-
-function table(headers: string[], rows: string[][], rightAligned: boolean[]): string {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) =>
-    `| ${cells
-      .map((c, i) => (rightAligned[i] ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0)))
-      .join(' | ')} |`;
-  const rule = `|${widths.map((w, i) => (rightAligned[i] ? `${'-'.repeat(w + 1)}:` : `:${'-'.repeat(w + 1)}`)).join('|')}|`;
-  return [line(headers), rule, ...rows.map(line)].join('\n');
-}
 
 const failed = (p: PhaseResult) => Object.values(p.errors).reduce((s, n) => s + n, 0);
 
@@ -65,19 +55,20 @@ export function renderTable(r: BenchReport): string {
   const out: string[] = [];
   const a = r.baselineA;
   const b = r.baselineB;
-  const last = r.variants.at(-1);
   const p = r.plan;
+  const paths = r.paths;
+  const revisionName = r.revision.name;
 
   out.push(
-    `Switchboard benchmark · ${r.at} · took ${fmt(r.tookSeconds, 0)} s · BENCH_SCALE=${r.scale} · ` +
+    `Switchboard benchmark · ${revisionName} · ${r.at} · took ${fmt(r.tookSeconds, 0)} s · BENCH_SCALE=${r.scale} · ` +
       `${r.machine.cores} cores, load average at start ${r.machine.loadAverageAtStart.map((l) => fmt(l, 2)).join(' ')} · ` +
       `node ${r.machine.node} · PostgreSQL: ${r.machine.postgres}`,
   );
   out.push(
     `closed loop: ${p.concurrency} senders for ${fmt(p.closedMs / 1000, 0)} s (baseline A ${fmt(p.baselineAMs / 1000, 0)} s, ` +
       `baseline B ${p.baselineBConcurrency} senders for ${fmt(p.baselineBMs / 1000, 0)} s), after a ${fmt(p.warmMs / 1000, 0)} s warm-up · ` +
-      `open loop: Poisson arrivals at ${fmt(p.openShare * 100, 0)} % of the last variant's closed-loop rate of the ` +
-      `path (every variant gets that rate), ${fmt(p.openMs / 1000, 0)} s · ` +
+      `open loop: Poisson arrivals at ${fmt(p.openShare * 100, 0)} % of the path's closed-loop rate, ` +
+      `${fmt(p.openMs / 1000, 0)} s · ` +
       `latency floor: one sender for ${fmt(p.floorMs / 1000, 0)} s`,
   );
   out.push(
@@ -88,64 +79,62 @@ export function renderTable(r: BenchReport): string {
   for (const note of r.notes) out.push(`note: ${note}`);
   out.push('');
 
-  if (last) {
-    out.push(`== Ratios (${last.name}) ==`);
-    const ratio = (x: PathResult) => x.closed.perSecondMedianWindow / a.perSecondMedianWindow;
-    out.push(
-      `pipeline ÷ baseline A (closed-loop msgs/s):   ${last.paths
-        .map((x) => `${x.label} ${fmt(ratio(x), 2)}`)
-        .join(' · ')}   (target ≥ ${TARGET.ratio})`,
-    );
-    out.push(
-      `pipeline p50 ÷ baseline A p50 (closed loop):  ${last.paths
-        .map((x) => `${x.label} ${fmt(x.closed.latencyMs.p50 / a.latencyMs.p50, 2)}`)
+  out.push(`== Ratios (${revisionName}) ==`);
+  const ratio = (x: PathResult) => x.closed.perSecondMedianWindow / a.perSecondMedianWindow;
+  out.push(
+    `pipeline ÷ baseline A (closed-loop msgs/s):   ${paths
+      .map((x) => `${x.label} ${fmt(ratio(x), 2)}`)
+      .join(' · ')}   (target ≥ ${TARGET.ratio})`,
+  );
+  out.push(
+    `pipeline p50 ÷ baseline A p50 (closed loop):  ${paths
+      .map((x) => `${x.label} ${fmt(x.closed.latencyMs.p50 / a.latencyMs.p50, 2)}`)
+      .join(' · ')}`,
+  );
+  out.push(
+    `open-loop latency p50 / p95 ms:               ${paths
+      .map((x) => `${x.label} ${fmt(x.open?.latencyMs.p50, 0)} / ${fmt(x.open?.latencyMs.p95, 0)}`)
+      .join(' · ')}   (target p50 < ${TARGET.p50}, p95 < ${TARGET.p95})`,
+  );
+  out.push(
+    `latency floor p50 / p95 ms (one at a time):   baseline A ${fmt(r.baselineAFloor.latencyMs.p50, 0)} / ` +
+      `${fmt(r.baselineAFloor.latencyMs.p95, 0)} · ${paths
+        .map((x) => `${x.label} ${fmt(x.floor?.latencyMs.p50, 0)} / ${fmt(x.floor?.latencyMs.p95, 0)}`)
         .join(' · ')}`,
-    );
+  );
+  const sms = paths.find((x) => x.path === 'sms');
+  if (sms)
     out.push(
-      `open-loop latency p50 / p95 ms:               ${last.paths
-        .map((x) => `${x.label} ${fmt(x.open?.latencyMs.p50, 0)} / ${fmt(x.open?.latencyMs.p95, 0)}`)
-        .join(' · ')}   (target p50 < ${TARGET.p50}, p95 < ${TARGET.p95})`,
+      `SMS path ÷ baseline B (raw SMPP, msgs/s):      ${fmt(sms.closed.perSecondMedianWindow / b.perSecondMedianWindow, 3)}`,
     );
-    out.push(
-      `latency floor p50 / p95 ms (one at a time):   baseline A ${fmt(r.baselineAFloor.latencyMs.p50, 0)} / ` +
-        `${fmt(r.baselineAFloor.latencyMs.p95, 0)} · ${last.paths
-          .map((x) => `${x.label} ${fmt(x.floor?.latencyMs.p50, 0)} / ${fmt(x.floor?.latencyMs.p95, 0)}`)
-          .join(' · ')}`,
-    );
-    const sms = last.paths.find((x) => x.path === 'sms');
-    if (sms)
-      out.push(
-        `SMS path ÷ baseline B (raw SMPP, msgs/s):      ${fmt(sms.closed.perSecondMedianWindow / b.perSecondMedianWindow, 3)}`,
-      );
-    out.push(
-      `capability cache hit ratio (closed loop):     ${last.paths
-        .map(
-          (x) =>
-            `${x.label} ${fmt(x.cache.closed.hitRatio, 2)} (ideal ${fmt(x.cache.closed.idealHitRatio, 2)})`,
-        )
-        .join(' · ')}`,
-    );
-    out.push(
-      `routing decision on a cache hit:              probe() median ${fmt(r.micro.probeOnHit.medianUs, 1)} µs ` +
-        `(p99 ${fmt(r.micro.probeOnHit.p99Us, 1)}) · probe() + route() median ${fmt(r.micro.probeAndRouteOnHit.medianUs, 1)} µs`,
-    );
-    const auditMs = r.micro.auditAppend.medianMs;
-    out.push(
-      `audit write cost per message:                 ${last.paths
-        .map((x) => {
-          const writes = auditWrites(x);
-          if (writes === null) return `${x.label} –`;
-          const ms = writes * auditMs;
-          const service = 1000 / x.closed.perSecondMedianWindow;
-          return (
-            `${x.label} ${writes} × ${fmt(auditMs, 2)} = ${fmt(ms, 1)} ms = ${fmt((ms / (x.open?.latencyMs.p50 ?? NaN)) * 100, 1)} % ` +
-            `of open p50, ${fmt((ms / service) * 100, 1)} % of ${fmt(service, 0)} ms/msg at saturation`
-          );
-        })
-        .join(' · ')}`,
-    );
-    out.push('');
-  }
+  out.push(
+    `capability cache hit ratio (closed loop):     ${paths
+      .map(
+        (x) =>
+          `${x.label} ${fmt(x.cache.closed.hitRatio, 2)} (ideal ${fmt(x.cache.closed.idealHitRatio, 2)})`,
+      )
+      .join(' · ')}`,
+  );
+  out.push(
+    `routing decision on a cache hit:              probe() median ${fmt(r.micro.probeOnHit.medianUs, 1)} µs ` +
+      `(p99 ${fmt(r.micro.probeOnHit.p99Us, 1)}) · probe() + route() median ${fmt(r.micro.probeAndRouteOnHit.medianUs, 1)} µs`,
+  );
+  const auditMs = r.micro.auditAppend.medianMs;
+  out.push(
+    `audit write cost per message:                 ${paths
+      .map((x) => {
+        const writes = auditWrites(x);
+        if (writes === null) return `${x.label} –`;
+        const ms = writes * auditMs;
+        const service = 1000 / x.closed.perSecondMedianWindow;
+        return (
+          `${x.label} ${writes} × ${fmt(auditMs, 2)} = ${fmt(ms, 1)} ms = ${fmt((ms / (x.open?.latencyMs.p50 ?? NaN)) * 100, 1)} % ` +
+          `of open p50, ${fmt((ms / service) * 100, 1)} % of ${fmt(service, 0)} ms/msg at saturation`
+        );
+      })
+      .join(' · ')}`,
+  );
+  out.push('');
 
   out.push('== Throughput and latency (start → delivered outcome) ==');
   const rows: string[][] = [];
@@ -166,24 +155,11 @@ export function renderTable(r: BenchReport): string {
   rows.push(loadRow('baseline A: bare workflow + no-op activity', `closed ${a.concurrency}`, a, false));
   rows.push(loadRow('baseline A: bare workflow + no-op activity', 'one at a time', r.baselineAFloor, false));
   rows.push(loadRow('baseline B: raw SMPP submit_sm → receipt', `closed ${b.concurrency}`, b, false));
-  for (const v of r.variants) {
-    for (const x of v.paths) {
-      rows.push(
-        loadRow(
-          `${v.name} · ${x.label}`,
-          `closed ${x.closed.concurrency}`,
-          x.closed,
-          false,
-          x.inWorkflowMs.closed.p50,
-        ),
-      );
-      if (x.open)
-        rows.push(loadRow(`${v.name} · ${x.label}`, 'open', x.open, true, x.inWorkflowMs.open?.p50));
-      if (x.floor)
-        rows.push(
-          loadRow(`${v.name} · ${x.label}`, 'one at a time', x.floor, false, x.inWorkflowMs.floor?.p50),
-        );
-    }
+  for (const x of paths) {
+    const phase = `${revisionName} · ${x.label}`;
+    rows.push(loadRow(phase, `closed ${x.closed.concurrency}`, x.closed, false, x.inWorkflowMs.closed.p50));
+    if (x.open) rows.push(loadRow(phase, 'open', x.open, true, x.inWorkflowMs.open?.p50));
+    if (x.floor) rows.push(loadRow(phase, 'one at a time', x.floor, false, x.inWorkflowMs.floor?.p50));
   }
   out.push(
     table(
@@ -207,23 +183,21 @@ export function renderTable(r: BenchReport): string {
   );
 
   const slow: string[] = [];
-  for (const v of r.variants) {
-    for (const x of v.paths) {
-      for (const [loop, m] of [
-        ['closed', x.slowest.closed],
-        ['open', x.slowest.open],
-      ] as const) {
-        if (!m) continue;
-        const extra = [
-          m.workflowTaskTimeouts ? `${m.workflowTaskTimeouts} workflow task timeout(s)` : '',
-          m.workflowTaskFailures ? `${m.workflowTaskFailures} workflow task failure(s)` : '',
-          m.activityRetries ? `${m.activityRetries} activity retr(ies)` : '',
-        ].filter(Boolean);
-        slow.push(
-          `  ${v.name} · ${x.label} ${loop}: ${fmt(m.inWorkflowMs, 0)} ms in the workflow; longest wait ` +
-            `${fmt(m.largestGapMs, 0)} ms, ${m.gapFrom} → ${m.gapTo}${extra.length ? `; ${extra.join(', ')}` : ''}`,
-        );
-      }
+  for (const x of paths) {
+    for (const [loop, m] of [
+      ['closed', x.slowest.closed],
+      ['open', x.slowest.open],
+    ] as const) {
+      if (!m) continue;
+      const extra = [
+        m.workflowTaskTimeouts ? `${m.workflowTaskTimeouts} workflow task timeout(s)` : '',
+        m.workflowTaskFailures ? `${m.workflowTaskFailures} workflow task failure(s)` : '',
+        m.activityRetries ? `${m.activityRetries} activity retr(ies)` : '',
+      ].filter(Boolean);
+      slow.push(
+        `  ${revisionName} · ${x.label} ${loop}: ${fmt(m.inWorkflowMs, 0)} ms in the workflow; longest wait ` +
+          `${fmt(m.largestGapMs, 0)} ms, ${m.gapFrom} → ${m.gapTo}${extra.length ? `; ${extra.join(', ')}` : ''}`,
+      );
     }
   }
   if (slow.length) out.push('slowest message of each phase (its history):', ...slow);
@@ -252,8 +226,7 @@ export function renderTable(r: BenchReport): string {
   };
   costRows.push(costRow('baseline A', a, null));
   costRows.push(costRow('baseline B', b, null));
-  for (const v of r.variants)
-    for (const x of v.paths) costRows.push(costRow(`${v.name} · ${x.label}`, x.closed, x));
+  for (const x of paths) costRows.push(costRow(`${revisionName} · ${x.label}`, x.closed, x));
   out.push(
     table(
       [
@@ -275,7 +248,7 @@ export function renderTable(r: BenchReport): string {
       [false, true, true, true, true, true, true, true, true, true, true, true, true],
     ),
   );
-  const activities = last?.paths
+  const activities = paths
     .filter((x) => x.history)
     .map(
       (x) =>
@@ -283,28 +256,26 @@ export function renderTable(r: BenchReport): string {
           .map(([k, n]) => `${k} ${n}`)
           .join(', ')}`,
     );
-  if (activities?.length) out.push(`round trips by activity (${last?.name}): ${activities.join(' · ')}`);
+  if (activities.length) out.push(`round trips by activity: ${activities.join(' · ')}`);
   out.push('');
 
   out.push(`== Capability cache (80 % of sends to 20 % of a ${POOL_SIZE}-number pool per phase) ==`);
   const cacheRows: string[][] = [];
-  for (const v of r.variants) {
-    for (const x of v.paths) {
-      for (const [loop, c] of [
-        ['closed', x.cache.closed],
-        ['open', x.cache.open],
-      ] as const) {
-        if (!c) continue;
-        cacheRows.push([
-          `${v.name} · ${x.label}`,
-          loop,
-          String(c.sends),
-          String(c.distinctNumbers),
-          String(c.hubLookups),
-          fmt(c.hitRatio, 3),
-          fmt(c.idealHitRatio, 3),
-        ]);
-      }
+  for (const x of paths) {
+    for (const [loop, c] of [
+      ['closed', x.cache.closed],
+      ['open', x.cache.open],
+    ] as const) {
+      if (!c) continue;
+      cacheRows.push([
+        `${revisionName} · ${x.label}`,
+        loop,
+        String(c.sends),
+        String(c.distinctNumbers),
+        String(c.hubLookups),
+        fmt(c.hitRatio, 3),
+        fmt(c.idealHitRatio, 3),
+      ]);
     }
   }
   out.push(
@@ -329,49 +300,5 @@ export function renderTable(r: BenchReport): string {
   );
   out.push('');
 
-  if (r.variants.length > 1) {
-    const first = r.variants[0] as VariantResult;
-    out.push(`== Before/after (ratio = variant ÷ ${first.name}; same stack, same offered load) ==`);
-    const metrics: Array<[string, (x: PathResult) => number | null, number]> = [
-      ['closed msgs/s', (x) => x.closed.perSecondMedianWindow, 1],
-      ['closed ÷ baseline A', (x) => x.closed.perSecondMedianWindow / a.perSecondMedianWindow, 2],
-      ['closed p50 ms', (x) => x.closed.latencyMs.p50, 0],
-      ['open msgs/s', (x) => x.open?.perSecond ?? null, 1],
-      ['open p50 ms', (x) => x.open?.latencyMs.p50 ?? null, 0],
-      ['open p95 ms', (x) => x.open?.latencyMs.p95 ?? null, 0],
-      ['round trips', (x) => x.history?.roundTrips ?? null, 0],
-      ['wf tasks', (x) => x.history?.workflowTasks ?? null, 0],
-      ['history events', (x) => x.history?.events ?? null, 0],
-      ['SA upserts', (x) => x.history?.upserts ?? null, 0],
-      ['audit writes', (x) => auditWrites(x), 0],
-      ['bench CPU ms/1k', (x) => per1000(x.closed.resources.benchCpuMs, x.closed.completed), 0],
-      ['server CPU ms/1k', (x) => per1000(x.closed.resources.temporalCpuMs, x.closed.completed), 0],
-      ['PG CPU ms/1k', (x) => per1000(x.closed.resources.postgresCpuMs, x.closed.completed), 0],
-      ['others %', (x) => x.closed.resources.othersBusyPct, 0],
-    ];
-    const headers = ['path', 'measure', first.name];
-    for (const v of r.variants.slice(1)) headers.push(v.name, '×');
-    const baRows: string[][] = [];
-    for (const [i, x0] of first.paths.entries()) {
-      for (const [label, get, digits] of metrics) {
-        const before = get(x0);
-        const row = [x0.label, label, fmt(before, digits)];
-        for (const v of r.variants.slice(1)) {
-          const x = v.paths[i];
-          const after = x ? get(x) : null;
-          row.push(fmt(after, digits), before && after !== null ? fmt(after / before, 2) : '–');
-        }
-        baRows.push(row);
-      }
-    }
-    out.push(
-      table(
-        headers,
-        baRows,
-        headers.map((_, i) => i >= 2),
-      ),
-    );
-    out.push('');
-  }
   return out.join('\n');
 }

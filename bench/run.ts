@@ -1,31 +1,35 @@
 // `npm run bench`: how close the pipeline gets to what Temporal and the SMSC allow on this
 // machine, measured the same way every time. Starts its own stack, runs baseline A (bare
-// workflow), baseline B (raw SMPP), the pipeline for every variant in bench/variants.ts (RCS,
-// SMS and RCS→SMS fallback paths, closed and open loop), and in-process micro measurements.
+// workflow), baseline B (raw SMPP), this checkout's pipeline (RCS, SMS and RCS→SMS fallback
+// paths; closed loop, open loop, one at a time), and in-process micro measurements.
 // Progress on stderr; the table on stdout; JSON in bench/results/<timestamp>.json and latest.json.
 // BENCH_SCALE (default 1) scales every phase's length; 0.2 is a ~2-minute development run.
+// Before/after compares revisions: BENCH_BEFORE=<an earlier run's JSON>, or BENCH_REVISION=<git
+// rev>, which first runs that revision's own bench (bench/other-revision.ts).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { PROJECT_ROOT } from '../config/paths';
 import { installTemporalRuntime } from '../workers/temporal-runtime';
-import { MAX_BLOCKS } from './numbers';
+import { NOISE_MARGIN, renderBeforeAfter, verdicts } from './compare';
+import { OtherRevisionError, benchOtherRevision } from './other-revision';
 import { baselineA, baselineB, createMeter, micro, pipeline } from './phases';
 import type { Harness, Plan } from './phases';
 import { elapsedSeconds, progress } from './progress';
+import { RecordedRunError, readRecordedRun } from './recorded-run';
+import type { RecordedRun } from './recorded-run';
 import { renderTable } from './report';
 import type { BenchReport } from './report';
+import { currentRevision } from './revision';
 import { serverConfig, startBenchStack } from './stack';
-import { VARIANTS } from './variants';
-import type { Variant } from './variants';
 
 /** The whole run must fit in 10 minutes on this 2-core machine; plan for 9. */
 const BUDGET_SECONDS = 540;
 /** Dev server, database, carriers, baseline A's worker bundle, micro measurements, teardown. */
 const FIXED_SECONDS = 40;
-/** startWorker bundles the workflows (webpack) for each variant (about a second each, measured). */
-const PER_VARIANT_SECONDS = 4;
+/** startWorker bundles the workflows (webpack): about a second, measured. */
+const WORKER_START_SECONDS = 4;
 /** Draining in-flight messages, history fetch and counters, per path and loop. */
 const PER_PHASE_OVERHEAD_SECONDS = 1;
 
@@ -39,26 +43,20 @@ function numberFromEnv(name: string, fallback: number, min: number, max: number)
   return value;
 }
 
-function variantsFromEnv(): Variant[] {
-  const raw = process.env.BENCH_VARIANTS;
-  if (!raw) return VARIANTS;
-  const parsed = JSON.parse(raw) as unknown;
-  const ok =
-    Array.isArray(parsed) &&
-    parsed.length > 0 &&
-    parsed.every(
-      (v: unknown) =>
-        typeof v === 'object' &&
-        v !== null &&
-        typeof (v as Variant).name === 'string' &&
-        typeof (v as Variant).env === 'object' &&
-        Object.values((v as Variant).env).every((x) => typeof x === 'string'),
-    );
-  if (!ok) throw new Error('BENCH_VARIANTS: a JSON array of {"name": string, "env": {VAR: string}}');
-  return parsed as Variant[];
+/** The run to compare with, read before anything is measured so a bad path fails at once. */
+async function beforeFromEnv(): Promise<{ run: RecordedRun; file: string } | null> {
+  const file = process.env.BENCH_BEFORE || undefined;
+  const revision = process.env.BENCH_REVISION || undefined;
+  if (file && revision) throw new Error('BENCH_BEFORE and BENCH_REVISION: set one of them, not both');
+  if (file) return { run: readRecordedRun(file, 'BENCH_BEFORE'), file };
+  if (revision) {
+    const written = await benchOtherRevision(revision);
+    return { run: readRecordedRun(written, 'BENCH_REVISION'), file: written };
+  }
+  return null;
 }
 
-function makePlan(scale: number, variants: number, notes: string[]): Plan {
+function makePlan(scale: number, notes: string[]): Plan {
   const concurrency = numberFromEnv('BENCH_CONCURRENCY', 20, 1, 500);
   const s = (ms: number, min: number) => Math.max(min, Math.round(ms * scale));
   const plan: Plan = {
@@ -74,36 +72,37 @@ function makePlan(scale: number, variants: number, notes: string[]): Plan {
     auditAppends: 500,
     probeIterations: 5000,
   };
-  const perVariant = () =>
-    PER_VARIANT_SECONDS +
+  const pipelineSeconds = () =>
+    WORKER_START_SECONDS +
     3 * ((plan.warmMs + plan.closedMs + plan.openMs) / 1000 + 2 * PER_PHASE_OVERHEAD_SECONDS);
-  // Baselines, their warm-ups and the latency floors (baseline A and the last variant's 3 paths).
+  // Baselines, their warm-ups and the latency floors (baseline A and the 3 paths).
   const baselines = () => (plan.warmMs * 2 + plan.baselineAMs + plan.baselineBMs + 4 * plan.floorMs) / 1000;
-  const total = () => FIXED_SECONDS + baselines() + variants * perVariant();
+  const total = () => FIXED_SECONDS + baselines() + pipelineSeconds();
   if (total() > BUDGET_SECONDS) {
     const available = BUDGET_SECONDS - FIXED_SECONDS - baselines();
     const loadSeconds = (plan.closedMs + plan.openMs) / 1000;
-    const fixedPerVariant = PER_VARIANT_SECONDS + 3 * (plan.warmMs / 1000 + 2 * PER_PHASE_OVERHEAD_SECONDS);
-    const factor = Math.max(0.2, (available / variants - fixedPerVariant) / (3 * loadSeconds));
+    const fixedSeconds = WORKER_START_SECONDS + 3 * (plan.warmMs / 1000 + 2 * PER_PHASE_OVERHEAD_SECONDS);
+    const factor = Math.max(0.2, (available - fixedSeconds) / (3 * loadSeconds));
     plan.closedMs = Math.max(3000, Math.round(plan.closedMs * factor));
     plan.openMs = Math.max(3000, Math.round(plan.openMs * factor));
     notes.push(
-      `${variants} variants: pipeline phases shortened to ${(plan.closedMs / 1000).toFixed(0)} s closed + ` +
+      `pipeline phases shortened to ${(plan.closedMs / 1000).toFixed(0)} s closed + ` +
         `${(plan.openMs / 1000).toFixed(0)} s open to stay within 10 minutes`,
     );
   }
-  progress(`plan: about ${Math.round(total())} s in all (${variants} variant${variants === 1 ? '' : 's'})`);
+  progress(`plan: about ${Math.round(total())} s in all`);
   return plan;
 }
 
 async function main(): Promise<void> {
-  const startedAt = Date.now();
   const scale = numberFromEnv('BENCH_SCALE', 1, 0.01, 10);
-  const variants = variantsFromEnv();
+  const before = await beforeFromEnv();
+  // After BENCH_REVISION's run: this run's date and length are its own.
+  const startedAt = Date.now();
+  const revision = currentRevision();
+  progress(`measuring ${revision.name}${before ? `; before: ${before.run.name} (${before.run.at})` : ''}`);
   const notes: string[] = [];
-  if (variants.length * 3 > MAX_BLOCKS)
-    notes.push('more variants than number blocks: later variants reuse numbers, their caches start warmer');
-  const plan = makePlan(scale, variants.length, notes);
+  const plan = makePlan(scale, notes);
   const loadAverageAtStart = loadavg();
 
   const logger = pino({ level: 'silent' });
@@ -126,8 +125,7 @@ async function main(): Promise<void> {
   try {
     const h: Harness = { stack, plan, meter: createMeter(stack), logger };
     progress(`baseline A: bare workflow + one no-op activity, closed loop, ${plan.concurrency} senders`);
-    // Baseline A runs with the last variant's worker settings (TEMPORAL_WORKER_OPTIONS).
-    const { result: a, floor: aFloor } = await baselineA(h, variants.at(-1)?.env ?? {});
+    const { result: a, floor: aFloor } = await baselineA(h);
     progress(
       `baseline A: ${a.perSecondMedianWindow.toFixed(1)} workflows/s, p50 ${a.latencyMs.p50.toFixed(1)} ms; ` +
         `one at a time p50 ${aFloor.latencyMs.p50.toFixed(1)} ms`,
@@ -138,21 +136,30 @@ async function main(): Promise<void> {
       `baseline B: ${b.perSecondMedianWindow.toFixed(1)} msgs/s, p50 ${b.latencyMs.p50.toFixed(1)} ms`,
     );
 
-    const results = await pipeline(h, variants);
-    for (const v of results) {
-      for (const path of v.paths)
-        progress(
-          `${v.name} · ${path.label}: ${path.closed.perSecondMedianWindow.toFixed(1)} msgs/s closed ` +
-            `(${(path.closed.perSecondMedianWindow / a.perSecondMedianWindow).toFixed(2)} × baseline A), ` +
-            `open p50 ${path.open?.latencyMs.p50.toFixed(1) ?? '–'} ms`,
-        );
-    }
+    const paths = await pipeline(h, revision.name);
+    for (const path of paths)
+      progress(
+        `${revision.name} · ${path.label}: ${path.closed.perSecondMedianWindow.toFixed(1)} msgs/s closed ` +
+          `(${(path.closed.perSecondMedianWindow / a.perSecondMedianWindow).toFixed(2)} × baseline A), ` +
+          `open p50 ${path.open?.latencyMs.p50.toFixed(1) ?? '–'} ms`,
+      );
 
     progress('micro: AuditLog.append one row at a time, probe() on a warm cache');
     const m = await micro(h);
 
+    const at = new Date(startedAt).toISOString();
+    const after: RecordedRun = {
+      name: revision.name,
+      at,
+      scale,
+      concurrency: plan.concurrency,
+      baselineA: a,
+      baselineAFloor: aFloor,
+      paths,
+    };
     const report: BenchReport = {
-      at: new Date(startedAt).toISOString(),
+      revision,
+      at,
       tookSeconds: 0,
       scale,
       plan,
@@ -166,8 +173,13 @@ async function main(): Promise<void> {
       baselineA: a,
       baselineAFloor: aFloor,
       baselineB: b,
-      variants: results,
+      paths,
       micro: m,
+      comparison: before && {
+        before: { name: before.run.name, at: before.run.at, file: before.file },
+        noiseMargin: NOISE_MARGIN,
+        verdicts: verdicts(before.run, after),
+      },
       notes,
     };
     progress('stopping the stack');
@@ -175,6 +187,7 @@ async function main(): Promise<void> {
     report.tookSeconds = (Date.now() - startedAt) / 1000;
 
     process.stdout.write(`${renderTable(report)}\n`);
+    if (before) process.stdout.write(`${renderBeforeAfter(before.run, after, before.file)}\n`);
     const dir = join(PROJECT_ROOT, 'bench', 'results');
     mkdirSync(dir, { recursive: true });
     const json = `${JSON.stringify(report, null, 2)}\n`;
@@ -196,8 +209,10 @@ main().then(
   // The Temporal runtime's native threads would keep the process alive.
   () => process.exit(0),
   (err: unknown) => {
+    // Bad input is the user's to fix: its message says what; a stack would only bury it.
+    const expected = err instanceof RecordedRunError || err instanceof OtherRevisionError;
     process.stderr.write(
-      `bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+      `bench failed: ${err instanceof Error ? (expected ? `${err.name}: ${err.message}` : (err.stack ?? err.message)) : String(err)}\n`,
     );
     process.exit(1);
   },
