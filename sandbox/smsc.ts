@@ -164,6 +164,13 @@ export class SandboxSmsc extends EventEmitter {
     return n;
   }
 
+  /** Writes bytes as they are to every bound client: malformed PDUs, which the library cannot build. */
+  sendRaw(bytes: Buffer): number {
+    const bound = [...this.clients].filter((c) => c.mode && !c.dead);
+    for (const c of bound) c.session.socket.write(bytes);
+    return bound.length;
+  }
+
   get boundSessions(): number {
     return [...this.clients].filter((c) => c.mode && !c.dead).length;
   }
