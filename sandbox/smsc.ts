@@ -279,7 +279,12 @@ export class SandboxSmsc extends EventEmitter {
     client.systemId = this.o.systemId;
     client.mode = mode;
     this.stats.binds++;
-    client.session.send(pdu.response({ system_id: 'sandbox-smsc' }));
+    const resp = pdu.response({ system_id: 'sandbox-smsc' });
+    const trailer = this.faults.bytesAfterBindResp;
+    this.faults.bytesAfterBindResp = null;
+    // One write, so that the client reads both in the same chunk.
+    if (trailer) client.session.socket.write(Buffer.concat([resp.toBuffer(), trailer]));
+    else client.session.send(resp);
     this.emit('bind', { systemId: client.systemId, mode });
     if (mode !== 'transmitter') this.flushQueued();
   }

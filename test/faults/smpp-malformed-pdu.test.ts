@@ -112,6 +112,17 @@ describe('SMPP link after a malformed PDU from the SMSC', function () {
     assert.equal(await smsc.enquireLinkAll(), 1, 'the bound session reads');
   });
 
+  it('does not take a bind whose bind_resp came in the same chunk as a malformed PDU', async () => {
+    await gw.close();
+    smsc.inject({ bytesAfterBindResp: header(0x00100000) });
+    gw = gateway(port, timing);
+    await gw.ready();
+    assert.equal(smsc.stats.binds, 3, 'ready only on the bind after the one the malformed PDU followed');
+    const r = await gw.submit({ messageId: 'after-bind-fault', to: TO, text: 'bound for real' });
+    assert.equal(r.smscMessageIds.length, 1);
+    assert.equal(smsc.submits.length, 1);
+  });
+
   it('moves a submit still waiting for the window to the new session; the unanswered one fails transient', async () => {
     await gw.close();
     gw = gateway(port, { ...timing, windowSize: 1 });
