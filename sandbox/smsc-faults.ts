@@ -19,6 +19,8 @@ export interface SmscFaults {
    * commit). null = never.
    */
   dropAfterSubmits: number | null;
+  /** Written in the same write as the next successful bind_resp (a malformed PDU right behind it). */
+  bytesAfterBindResp: Buffer | null;
   /** enquire_link from clients goes unanswered (a wedged link the client must notice). */
   ignoreEnquireLink: boolean;
   /** Extra delay before each receipt. */
@@ -43,6 +45,7 @@ export const NO_FAULTS: Readonly<SmscFaults> = {
   errorStatus: 0x08,
   responseDelayMs: 0,
   dropAfterSubmits: null,
+  bytesAfterBindResp: null,
   ignoreEnquireLink: false,
   receiptDelayMs: 0,
   receiptJitterMs: 0,

@@ -164,6 +164,13 @@ export class SandboxSmsc extends EventEmitter {
     return n;
   }
 
+  /** Writes bytes as they are to every bound client: malformed PDUs, which the library cannot build. */
+  sendRaw(bytes: Buffer): number {
+    const bound = [...this.clients].filter((c) => c.mode && !c.dead);
+    for (const c of bound) c.session.socket.write(bytes);
+    return bound.length;
+  }
+
   get boundSessions(): number {
     return [...this.clients].filter((c) => c.mode && !c.dead).length;
   }
@@ -272,7 +279,12 @@ export class SandboxSmsc extends EventEmitter {
     client.systemId = this.o.systemId;
     client.mode = mode;
     this.stats.binds++;
-    client.session.send(pdu.response({ system_id: 'sandbox-smsc' }));
+    const resp = pdu.response({ system_id: 'sandbox-smsc' });
+    const trailer = this.faults.bytesAfterBindResp;
+    this.faults.bytesAfterBindResp = null;
+    // One write, so that the client reads both in the same chunk.
+    if (trailer) client.session.socket.write(Buffer.concat([resp.toBuffer(), trailer]));
+    else client.session.send(resp);
     this.emit('bind', { systemId: client.systemId, mode });
     if (mode !== 'transmitter') this.flushQueued();
   }

@@ -11,6 +11,8 @@ declare module 'smpp' {
 
   export class PDU {
     constructor(command: string, options?: PduParams);
+    /** Reads a command_length off the stream: false until 4 bytes are there; throws above maxLength. */
+    static commandLength(stream: NodeJS.ReadableStream): number | false;
     command: string;
     command_id: number;
     command_status: number;

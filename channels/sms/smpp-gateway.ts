@@ -10,7 +10,7 @@ import { Pacer, SubmitWindow } from './flow-control';
 import { segment } from './segmenter';
 import type { SmsPart } from './segmenter';
 import type { PDU } from './smpp-lib';
-import { LinkLostError, ResponseTimeoutError, SmppLink } from './smpp-link';
+import { LinkLostError, MalformedPduError, ResponseTimeoutError, SmppLink } from './smpp-link';
 import type {
   SmsGateway,
   SmsPartRef,
@@ -295,6 +295,10 @@ export class SmppGateway implements SmsGateway {
           }
           throw new SmsTransientError('connection_lost');
         }
+        // Just as ambiguous, but the unparsable PDU may have been this very answer, so resending at
+        // once could meet it again and again: the caller retries with its backoff and its record
+        // of which parts were accepted (README, "Duplicate SMS").
+        if (err instanceof MalformedPduError) throw new SmsTransientError('malformed_pdu');
         if (err instanceof ResponseTimeoutError) throw new SmsTransientError('timeout');
         throw err;
       } finally {

@@ -11,5 +11,18 @@ if (smpp.tlvs.receipted_message_id?.type !== smpp.types.tlv.buffer) {
   smpp.addTLV('receipted_message_id', { id: RECEIPTED_MESSAGE_ID, type: smpp.types.tlv.buffer });
 }
 
+// A command_length below the 16-byte header is a broken stream, but the library takes 1..4 as "wait
+// for more bytes" and stops reading without a sound, and 0 as a PDU to skip. Make it a parse
+// error like the others, so SmppLink sees 'error' and drops the session.
+const PDU_HEADER_OCTETS = 16;
+const readCommandLength = smpp.PDU.commandLength.bind(smpp.PDU);
+smpp.PDU.commandLength = (stream) => {
+  const length = readCommandLength(stream);
+  if (length !== false && length < PDU_HEADER_OCTETS) {
+    throw new Error(`PDU command_length ${length} is shorter than its header (${PDU_HEADER_OCTETS})`);
+  }
+  return length;
+};
+
 export { smpp };
 export type { PDU, Session, Server } from 'smpp';

@@ -1,6 +1,7 @@
 // One logical SMPP bind that survives its sockets. `smpp` 0.5.1 cannot reconnect a session, so
 // every (re)bind opens a brand-new session; requests get response timeouts and fail fast when
-// their socket dies, which the library does not do on its own.
+// their socket dies, which the library does not do on its own. Nor does it recover from a PDU it
+// cannot parse: it emits 'error' and never reads that socket again, so such a session is dropped.
 import type { Logger } from 'pino';
 import { errorForStatus } from './command-status';
 import { SmsPermanentError, SmsTransientError } from './errors';
@@ -12,6 +13,14 @@ export type BindMode = 'transceiver' | 'transmitter' | 'receiver';
 /** The socket closed (or was not writable) before the response came: the SMSC may or may not have the PDU. */
 export class LinkLostError extends Error {
   override readonly name = 'LinkLostError';
+}
+
+/**
+ * The SMSC sent a PDU we could not parse, so its session was dropped before this request's
+ * response was read: the SMSC may or may not have the PDU, and the answer may be what broke.
+ */
+export class MalformedPduError extends Error {
+  override readonly name = 'MalformedPduError';
 }
 
 export class ResponseTimeoutError extends Error {
@@ -44,6 +53,8 @@ interface Conn {
   bound: boolean;
   pending: Map<number, Pending>;
   timers: NodeJS.Timeout[];
+  /** Why the library's reader stopped on this session, if it did. */
+  readerError: Error | null;
 }
 
 interface BindWaiter {
@@ -143,7 +154,7 @@ export class SmppLink {
     // PDUs are small and answered one by one: without this, Nagle's algorithm holds a PDU back
     // behind an unacknowledged one until the SMSC's delayed ACK (~40 ms on Linux).
     session.socket.setNoDelay(true);
-    const conn: Conn = { session, bound: false, pending: new Map(), timers: [] };
+    const conn: Conn = { session, bound: false, pending: new Map(), timers: [], readerError: null };
     this.conn = conn;
     // Connect + bind must finish in time, or a black-holed SMSC would stall us forever.
     conn.timers.push(
@@ -154,8 +165,8 @@ export class SmppLink {
         }
       }, this.o.responseTimeoutMs),
     );
-    // Without a listener, the library's 'error' event would crash the process. 'close' follows.
-    session.on('error', (err: Error) => this.log.warn({ err: err.message }, 'SMPP socket error'));
+    // Without a listener, the library's 'error' event would crash the process.
+    session.on('error', (err: Error) => this.onSessionError(conn, err));
     session.on('close', () => this.onClose(conn));
     session.socket.on('end', () => {
       conn.bound = false;
@@ -190,6 +201,8 @@ export class SmppLink {
       conn.session.destroy();
       return;
     }
+    // A malformed PDU read in the same chunk as the bind_resp has already dropped this session.
+    if (conn.session.socket.destroyed) return;
     if (resp.command_status !== 0) {
       const error = errorForStatus(resp.command_status);
       this.log.error({ code: error.code }, 'bind refused');
@@ -219,6 +232,19 @@ export class SmppLink {
         conn.session.destroy();
       }
     });
+  }
+
+  private onSessionError(conn: Conn, err: Error): void {
+    if (conn.session.socket.destroyed) {
+      this.log.warn({ err: err.message }, 'SMPP socket error'); // 'close' follows
+      return;
+    }
+    // The socket is fine but the library threw while parsing a PDU and has stopped reading it for
+    // good: unbound at once, so no submit is written to a session whose answers nobody reads.
+    this.log.warn({ err: err.message }, 'unparsable PDU from the SMSC: dropping the session to rebind');
+    conn.readerError = err;
+    conn.bound = false;
+    conn.session.destroy();
   }
 
   private onDeliverSm(conn: Conn, pdu: PDU): void {
@@ -271,7 +297,11 @@ export class SmppLink {
     for (const t of conn.timers) clearTimeout(t);
     for (const p of conn.pending.values()) {
       clearTimeout(p.timer);
-      p.reject(new LinkLostError('socket closed before the response'));
+      p.reject(
+        conn.readerError
+          ? new MalformedPduError(`session dropped after an unparsable PDU: ${conn.readerError.message}`)
+          : new LinkLostError('socket closed before the response'),
+      );
     }
     conn.pending.clear();
     if (this.conn !== conn) return;
