@@ -466,6 +466,7 @@ async function startVariantWorker(h: Harness, variant: Variant, index: number): 
     namespace: env.TEMPORAL_NAMESPACE,
     taskQueue: env.TEMPORAL_TASK_QUEUE,
     dataConverter: dataConverter(stack),
+    messageIdKey: deriveKey(stack.secrets, 'message-id'),
   }).catch(async (err: unknown) => {
     await worker.shutdown();
     throw err;
