@@ -456,6 +456,7 @@ async function startPipelineWorker(h: Harness, name: string): Promise<PipelineWo
     namespace: env.TEMPORAL_NAMESPACE,
     taskQueue: env.TEMPORAL_TASK_QUEUE,
     dataConverter: dataConverter(stack),
+    messageIdKey: deriveKey(stack.secrets, 'message-id'),
   }).catch(async (err: unknown) => {
     await worker.shutdown();
     throw err;

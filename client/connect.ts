@@ -54,6 +54,7 @@ export async function connectFromEnv(env = loadConfig()): Promise<SwitchboardCli
     namespace: env.TEMPORAL_NAMESPACE,
     taskQueue: env.TEMPORAL_TASK_QUEUE,
     dataConverter: createDataConverter({ codecKeys: secrets.codecKeys, activeKeyId: secrets.codecActiveKey }),
+    messageIdKey: deriveKey(secrets, 'message-id'),
     e2ee,
   });
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { uuidV5 } from '../domain/uuid-v5';
+import { keyedMessageId } from '../domain/message-id';
 import {
   Client,
   Connection,
@@ -23,6 +23,8 @@ export interface SwitchboardClientOptions {
   namespace: string;
   taskQueue: string;
   dataConverter: DataConverter;
+  /** Keys the message ids of idempotency keys: `deriveKey(secrets, 'message-id')`, as the CLI uses. */
+  messageIdKey: string;
   /** The app's MLS sender (client-managed keys); without one, E2EE is unavailable to this client. */
   e2ee?: MessageSealer;
   /** Runs on close(), after the connection: the sealer's own resources. */
@@ -56,6 +58,7 @@ export class SwitchboardClient {
     private readonly client: Client,
     private readonly connection: Connection,
     private readonly taskQueue: string,
+    private readonly messageIdKey: string,
     private readonly sealer: MessageSealer | null,
     private readonly onClose: (() => Promise<void>) | null = null,
   ) {}
@@ -71,6 +74,7 @@ export class SwitchboardClient {
       client,
       connection,
       options.taskQueue,
+      options.messageIdKey,
       options.e2ee ?? null,
       options.onClose ?? null,
     );
@@ -79,11 +83,10 @@ export class SwitchboardClient {
   /** Validates, then starts one deliverMessage workflow. Throws ValidationError before starting anything. */
   async send(input: SendInput): Promise<SentMessage> {
     const valid = validateSend(input);
-    // Message ids are RFC 4122 UUIDs because RBM requires its messageId to be one. An idempotency
-    // key maps to the same id every time; the key itself (which an app might build from a phone
-    // number) never leaves this process.
+    // An idempotency key maps to the same id every time; the key itself (which an app might
+    // build from a phone number) never leaves this process, nor can it be recovered from the id.
     const messageId = valid.idempotencyKey
-      ? uuidV5(`${valid.tenant}\0${valid.idempotencyKey}`)
+      ? keyedMessageId(this.messageIdKey, valid.tenant, valid.idempotencyKey)
       : randomUUID();
     const workflowId = workflowIdFor(messageId);
     const sealed = await sealForRecipient(

@@ -59,6 +59,10 @@ export const envSchema = z.object({
   CODEC_SERVER_HOST: z.string().min(1).default('127.0.0.1'),
   CODEC_SERVER_PORT: port.default(8092),
   CODEC_SERVER_TOKEN: z.string().min(16).optional(),
+  CODEC_ACCESS_TOKENS: z
+    .string()
+    .regex(/^[^,\s]{16,}(,[^,\s]{16,})*$/, 'comma-separated tokens, each at least 16 characters')
+    .optional(),
 
   HOME_REGION: z
     .string()

@@ -55,7 +55,8 @@ export type DerivedKeyPurpose =
   | 'shortlink-kek'
   | 'key-directory'
   | 'key-directory-api'
-  | 'app-e2ee-state';
+  | 'app-e2ee-state'
+  | 'message-id';
 
 /**
  * Keys and tokens for every other purpose (keyed hashes of tables, local tokens), derived from

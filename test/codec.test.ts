@@ -56,9 +56,9 @@ describe('payload codec', function () {
   it('the codec server decodes for a bearer token (header or URL) and refuses without one', async () => {
     const codec = new AesGcmPayloadCodec({ k1 }, 'k1');
     const token = randomBytes(16).toString('hex');
-    const { url, uiEndpoint, server } = await startCodecServer({
+    const { url, browserEndpoint, server } = await startCodecServer({
       codec,
-      token,
+      auth: { mode: 'sandbox-url-token', token },
       host: '127.0.0.1',
       port: 0,
       allowedOrigins: ['http://127.0.0.1:8233'],
@@ -85,7 +85,7 @@ describe('payload codec', function () {
       await wrong.body.dump();
       for (const res of [
         await post(`${url}/decode`, { authorization: `Bearer ${token}`, origin: 'http://127.0.0.1:8233' }),
-        await post(`${uiEndpoint}/decode`),
+        await post(`${browserEndpoint}/decode`),
       ]) {
         assert.equal(res.statusCode, 200);
         const decoded = (await res.body.json()) as { payloads: Array<{ data: string }> };

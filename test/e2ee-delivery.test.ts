@@ -22,6 +22,7 @@ async function appClient(): Promise<SwitchboardClient> {
     namespace: 'default',
     taskQueue,
     dataConverter: testDataConverter(),
+    messageIdKey: deriveKey(TEST_SECRETS, 'message-id'),
     e2ee: sender,
   });
 }

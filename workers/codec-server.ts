@@ -25,25 +25,56 @@ const toJson = (p: Payload): JsonPayload => ({
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
 /**
+ * How the codec server knows its caller. `access-tokens`: the Web UI user's access token, which
+ * the UI sends as `Authorization: Bearer …` with `codec.passAccessToken` (deployments).
+ * `sandbox-url-token`: one local token, as a bearer or in the URL (`/t/<token>/decode`) that an
+ * operator pastes into the UI's browser-only codec setting; loopback only.
+ */
+export type CodecServerAuth =
+  { mode: 'access-tokens'; tokens: readonly string[] } | { mode: 'sandbox-url-token'; token: string };
+
+export class CodecServerConfigError extends Error {
+  override readonly name = 'CodecServerConfigError';
+}
+
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+/** True when `given` is one of `expected`; every candidate is compared, so timing tells nothing. */
+function matchesAny(given: string, expected: readonly Buffer[]): boolean {
+  const candidate = digest(given);
+  let found = false;
+  for (const e of expected) found = timingSafeEqual(candidate, e) || found;
+  return found;
+}
+
+/**
  * Temporal's remote codec protocol (POST /encode, /decode) for the Web UI, so an operator can
  * read non-E2EE payloads there. E2EE bodies stay MLS ciphertext: this only removes our codec
- * layer. The token comes as `Authorization: Bearer …` or as the first path segment
- * (`/t/<token>/decode`), since the Web UI's codec setting is a URL and cannot carry a header.
+ * layer.
  */
 export async function startCodecServer(options: {
   codec: PayloadCodec;
-  token: string;
+  auth: CodecServerAuth;
   host: string;
   port: number;
   /** Browser origins allowed to call it (the Web UI). */
   allowedOrigins: string[];
-}): Promise<{ url: string; uiEndpoint: string; server: FastifyInstance }> {
+}): Promise<{ url: string; browserEndpoint: string | null; server: FastifyInstance }> {
+  const { auth } = options;
+  if (auth.mode === 'sandbox-url-token' && !isLoopbackHost(options.host))
+    throw new CodecServerConfigError(
+      `CODEC_SERVER_HOST: the URL-token mode listens on a loopback address only, not ${options.host}`,
+    );
+  if (auth.mode === 'access-tokens' && auth.tokens.length === 0)
+    throw new CodecServerConfigError('CODEC_ACCESS_TOKENS: at least one token is required');
   const server = Fastify({ logger: false, bodyLimit: 8 * 1024 * 1024, forceCloseConnections: true });
-  const expected = digest(options.token);
+  const expected = (auth.mode === 'access-tokens' ? auth.tokens : [auth.token]).map(digest);
   const authorised = (request: FastifyRequest, pathToken?: string) => {
     const header = request.headers.authorization;
     const given = pathToken ?? (header?.startsWith('Bearer ') ? header.slice(7) : undefined);
-    return given !== undefined && timingSafeEqual(digest(given), expected);
+    return given !== undefined && matchesAny(given, expected);
   };
 
   server.addHook('onRequest', async (request, reply) => {
@@ -74,12 +105,16 @@ export async function startCodecServer(options: {
     }
   };
 
-  for (const prefix of ['', '/t/:token']) {
+  for (const prefix of auth.mode === 'sandbox-url-token' ? ['', '/t/:token'] : ['']) {
     server.options(`${prefix}/encode`, (_req, reply) => reply.code(204).send());
     server.options(`${prefix}/decode`, (_req, reply) => reply.code(204).send());
     server.post(`${prefix}/encode`, handle('encode'));
     server.post(`${prefix}/decode`, handle('decode'));
   }
   const url = await server.listen({ host: options.host, port: options.port });
-  return { url, uiEndpoint: `${url}/t/${options.token}`, server };
+  return {
+    url,
+    browserEndpoint: auth.mode === 'sandbox-url-token' ? `${url}/t/${auth.token}` : null,
+    server,
+  };
 }

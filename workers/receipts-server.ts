@@ -1,13 +1,28 @@
 import Fastify from 'fastify';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import type { ReceiptRouter } from '../channels/receipts/receipt-router';
 import { RcsWebhookSignatureError } from '../channels/rcs/errors';
 import { RBM_SIGNATURE_HEADER, processRbmWebhookPost } from '../channels/rcs/webhook';
 import { registerKeyDirectoryRoutes } from '../e2ee/key-directory-http';
 import type { KeyDirectoryRoutesOptions } from '../e2ee/key-directory-http';
+import { RejectionLog } from './rejection-log';
 
 export const RBM_WEBHOOK_PATH = '/rbm/events';
+
+/** RBM redelivers an event until it gets a 2xx, for up to days; this many recent ids are remembered. */
+const SEEN_EVENT_IDS = 50_000;
+
+/** Name and code of an error, never its message: messages can carry numbers, texts or SQL. */
+export function errorCause(err: unknown): { name: string; code?: string } {
+  if (!(err instanceof Error)) return { name: typeof err };
+  const code = (err as { code?: unknown }).code;
+  return {
+    name: err.name,
+    ...(typeof code === 'string' || typeof code === 'number' ? { code: String(code) } : {}),
+  };
+}
 
 /**
  * The HTTP side of the receipt router: RBM posts its events here. With `keyDirectory`, the same
@@ -17,16 +32,33 @@ export async function startReceiptsServer(options: {
   host: string;
   port: number;
   clientToken: string;
+  /** The RBM agents whose events this webhook takes: every region's RCS_AGENT_ID. */
+  agentIds: readonly string[];
   router: ReceiptRouter;
   logger: Logger;
   keyDirectory?: Omit<KeyDirectoryRoutesOptions, 'logger'>;
+  /** At most one line per this interval for rejected posts (10 s). */
+  rejectionLogIntervalMs?: number;
 }): Promise<{ url: string; server: FastifyInstance }> {
   // Close does not wait for keep-alive clients (RBM, apps): shutdown must not hang on them.
   const server = Fastify({ logger: false, forceCloseConnections: true });
+  const agents = new Set(options.agentIds);
+  const seen = new LRUCache<string, true>({ max: SEEN_EVENT_IDS });
+  const rejections = new RejectionLog(
+    options.logger,
+    'rejected RBM webhook posts',
+    options.rejectionLogIntervalMs ?? 10_000,
+  );
   // The signature covers exact bytes, so the body must reach us unparsed.
   server.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) =>
     done(null, body),
   );
+  server.setErrorHandler((err: FastifyError, _request, reply) => {
+    const status = err.statusCode ?? 500;
+    if (status < 500) return reply.code(status).send({ error: err.code ?? 'bad request' });
+    options.logger.error({ cause: errorCause(err) }, 'receipts server request failed');
+    return reply.code(500).send({ error: 'internal error' });
+  });
   server.get('/healthz', () => ({ ok: true }));
   server.post(RBM_WEBHOOK_PATH, async (request, reply) => {
     let post;
@@ -37,14 +69,32 @@ export async function startReceiptsServer(options: {
         options.clientToken,
       );
     } catch (err) {
-      if (err instanceof RcsWebhookSignatureError) {
-        options.logger.warn({ reason: err.message }, 'rejected RBM webhook post');
-        return reply.code(401).send({ error: 'invalid signature' });
-      }
-      throw err;
+      if (!(err instanceof RcsWebhookSignatureError)) throw err;
+      rejections.record(err.reason);
+      return reply.code(401).send({ error: 'invalid signature' });
     }
     if (post.kind === 'handshake') return reply.type('text/plain').send(post.secret);
-    if (post.kind === 'event') await options.router.routeRcsEvent(post.event);
+    if (post.kind !== 'event') return reply.code(200).send({});
+    const { event } = post;
+    if (!agents.has(event.agentId)) {
+      // Signed with our client token, yet for an agent this deployment does not run.
+      rejections.record('unknown agentId');
+      return reply.code(403).send({ error: 'agentId: not an agent of this webhook' });
+    }
+    const key = `${event.agentId}\0${event.eventId}`;
+    if (seen.has(key)) return reply.code(200).send({});
+    seen.set(key, true);
+    try {
+      await options.router.routeRcsEvent(event);
+    } catch (err) {
+      // Not routed: forget it, so RBM's retry of this event is routed.
+      seen.delete(key);
+      options.logger.error(
+        { cause: errorCause(err), eventType: event.eventType },
+        'routing an RBM event failed',
+      );
+      return reply.code(500).send({ error: 'internal error' });
+    }
     return reply.code(200).send({});
   });
   if (options.keyDirectory) {

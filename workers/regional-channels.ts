@@ -82,7 +82,7 @@ export function smppGatewayOptions(
 export function buildRegionalChannels(
   env: Env,
   options: { sharedCapabilities: SharedCapabilityStore; logger: Logger },
-): RegionalChannels & { gateways(): SmsGateway[]; regions(): string[] } {
+): RegionalChannels & { gateways(): SmsGateway[]; regions(): string[]; agentIds(): string[] } {
   const sets = new Map<string, ChannelSet>();
   for (const [region, e] of endpointsOf(env)) {
     const logger = options.logger.child({ region });
@@ -117,5 +117,6 @@ export function buildRegionalChannels(
     },
     gateways: () => [...sets.values()].map((s) => s.smsGateway),
     regions: () => [...sets.keys()],
+    agentIds: () => [...new Set([...endpointsOf(env).values()].map((e) => e.rcsAgentId))],
   };
 }

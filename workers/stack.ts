@@ -4,8 +4,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../config';
 import { dataDir } from '../config/paths';
 import { deriveKey, resolveSecrets } from '../config/secrets';
-import { codecOf, createDataConverter } from '../codec/data-converter';
-import { startCodecServer } from './codec-server';
+import { startCodecServerForUi } from './codec-wiring';
 import { PostgresKeyDirectory } from '../e2ee/key-directory';
 import { openDatabase } from '../store/database';
 import { migrate } from '../store/migrate';
@@ -13,7 +12,7 @@ import { createLogger } from './logger';
 import { providePostgres } from './postgres';
 import { demoE2eePhones, startSandboxCarriers } from './sandbox-carriers';
 import type { SandboxCarriers } from './sandbox-carriers';
-import { startDevServer } from './temporal-server';
+import { STACK_DEV_SERVER_ARGS, startDevServer } from './temporal-server';
 import type { DevServer } from './temporal-server';
 import { RBM_WEBHOOK_PATH } from './receipts-server';
 import { installTemporalRuntime } from './temporal-runtime';
@@ -44,18 +43,7 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stopAll(0));
 
   try {
-    const codecServer = await startCodecServer({
-      codec: codecOf(
-        createDataConverter({ codecKeys: secrets.codecKeys, activeKeyId: secrets.codecActiveKey }),
-      ),
-      token: env.CODEC_SERVER_TOKEN ?? deriveKey(secrets, 'codec-server'),
-      host: env.CODEC_SERVER_HOST,
-      port: env.CODEC_SERVER_PORT,
-      allowedOrigins: [
-        `http://127.0.0.1:${env.TEMPORAL_UI_PORT}`,
-        `http://localhost:${env.TEMPORAL_UI_PORT}`,
-      ],
-    });
+    const codecServer = await startCodecServerForUi(env, secrets, dir);
     stops.push(() => codecServer.server.close());
 
     let temporalAddress = env.TEMPORAL_ADDRESS;
@@ -68,14 +56,7 @@ async function main(): Promise<void> {
         uiPort: env.TEMPORAL_UI_PORT,
         namespace: env.TEMPORAL_NAMESPACE,
         logger,
-        extraArgs: [
-          '--ui-codec-endpoint',
-          codecServer.uiEndpoint,
-          // The dev server's one shard otherwise looks for new tasks 20 times a second, adding up
-          // to 50 ms to every hand-off between workflow and activity (docs/benchmarks.md).
-          '--dynamic-config-value',
-          'history.transferProcessorMaxPollRPS=1000',
-        ],
+        extraArgs: [...STACK_DEV_SERVER_ARGS],
       });
       stops.push(() => (server as DevServer).stop());
       temporalAddress = server.address;
@@ -139,6 +120,10 @@ async function main(): Promise<void> {
     );
     if (server)
       logger.info(`Temporal Web UI: ${server.uiUrl}/namespaces/${env.TEMPORAL_NAMESPACE}/workflows`);
+    if (codecServer.browserEndpointFile)
+      logger.info(
+        `to read payloads in the Web UI, paste the URL in ${codecServer.browserEndpointFile} into its Codec Server setting`,
+      );
     logger.info('try: npx switchboard send --to +15550100001 --text hi --wait');
   } catch (err) {
     logger.error({ err }, `start failed: ${err instanceof Error ? err.message : String(err)}`);

@@ -25,6 +25,14 @@ export function searchAttributeArgs(): string[] {
   return SEARCH_ATTRIBUTES.flatMap((key) => ['--search-attribute', `${key.name}=Keyword`]);
 }
 
+/** What `npm start` adds to the dev server's arguments. No secret may go here: argv is public. */
+export const STACK_DEV_SERVER_ARGS: readonly string[] = [
+  // The dev server's one shard otherwise looks for new tasks 20 times a second, adding up
+  // to 50 ms to every hand-off between workflow and activity (docs/benchmarks.md).
+  '--dynamic-config-value',
+  'history.transferProcessorMaxPollRPS=1000',
+];
+
 export interface DevServer {
   address: string;
   uiUrl: string;

@@ -129,6 +129,7 @@ async function assemble(
     host: env.RECEIPTS_HOST,
     port: env.RECEIPTS_PORT,
     clientToken: env.RCS_WEBHOOK_CLIENT_TOKEN,
+    agentIds: channels.agentIds(),
     router,
     logger: logger.child({ component: 'receipts' }),
     // Apps claim recipients' MLS KeyPackages here (client-managed E2EE).

@@ -41,6 +41,7 @@ async function tenantApp(escrow: EscrowMemberPublic | null): Promise<Switchboard
     namespace: 'default',
     taskQueue,
     dataConverter: testDataConverter(),
+    messageIdKey: deriveKey(TEST_SECRETS, 'message-id'),
     e2ee: new E2eeSender({
       directory: new PostgresKeyDirectory(db, deriveKey(TEST_SECRETS, 'key-directory')),
       store,

@@ -11,7 +11,7 @@ import type { Dispatcher } from 'undici';
 import { ReceiptRouter } from '../../channels/receipts/receipt-router';
 import type { KeyPackageSource } from '../../e2ee/key-directory';
 import { RBM_WEBHOOK_PATH, startReceiptsServer } from '../../workers/receipts-server';
-import { CLIENT_TOKEN } from '../channels/rcs-helpers';
+import { AGENT_ID, CLIENT_TOKEN } from '../channels/rcs-helpers';
 
 export const DIRECTORY_TOKEN = 'test-key-directory-token-0123456789';
 
@@ -71,6 +71,7 @@ export async function startSwitchboardEndpoint(
     host: '127.0.0.1',
     port: 0,
     clientToken: CLIENT_TOKEN,
+    agentIds: [AGENT_ID],
     router,
     logger,
     keyDirectory: { directory, bearerToken: DIRECTORY_TOKEN },

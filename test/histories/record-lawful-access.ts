@@ -28,6 +28,7 @@ export async function recordLawfulAccess(
     namespace: 'default',
     taskQueue: stack.taskQueue,
     dataConverter: testDataConverter(),
+    messageIdKey: deriveKey(TEST_SECRETS, 'message-id'),
     e2ee: new E2eeSender({
       directory: new PostgresKeyDirectory(stack.db, deriveKey(TEST_SECRETS, 'key-directory')),
       store,
