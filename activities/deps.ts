@@ -92,6 +92,13 @@ export interface ActivityDeps {
       fileName: string;
     }): Promise<{ url: string }>;
   };
+  /** Uploaded files (the claim check): a message's media is loaded from here by its id. */
+  mediaObjects: {
+    load(
+      mediaId: string,
+      tenant: string,
+    ): Promise<{ data: Buffer; contentType: string; fileName: string; bytes: number }>;
+  };
   preferences: PreferenceSource;
   guard: GuardSource;
   /** Key of the hash that places a recipient in the cohort order. */

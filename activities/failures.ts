@@ -3,6 +3,7 @@ import { RcsPermanentError, RcsTransientError } from '../channels/rcs/errors';
 import { SmsPermanentError, SmsTransientError } from '../channels/sms/errors';
 import { RegionUnservedError } from '../channels/region-errors';
 import { EscrowPolicyError } from '../e2ee/escrow-archive';
+import { MediaObjectNotFoundError } from '../store/media-objects';
 
 /** Failure types the workflow and its retry policies name. */
 export const FailureType = {
@@ -12,7 +13,20 @@ export const FailureType = {
   SmsPermanent: 'SmsPermanentError',
   RegionUnserved: 'RegionUnservedError',
   EscrowPolicy: 'EscrowPolicyError',
+  MediaNotFound: 'MediaNotFoundError',
+  MediaRef: 'MediaRefError',
 } as const;
+
+/** A message's media reference is malformed, or does not describe the stored file. */
+export class MediaRefError extends Error {
+  override readonly name = 'MediaRefError';
+  constructor(
+    readonly field: string,
+    expected: string,
+  ) {
+    super(`media.${field}: ${expected}`);
+  }
+}
 
 export interface ChannelFailureDetails {
   code: string;
@@ -48,6 +62,13 @@ export function toApplicationFailure(err: unknown): unknown {
   if (err instanceof EscrowPolicyError) {
     // Sending would put a message beyond the tenant's escrow: never retried, never sent.
     return failure(FailureType.EscrowPolicy, err.message, true, { code: err.code, retryAfterMs: null });
+  }
+  if (err instanceof MediaObjectNotFoundError) {
+    // Unknown, expired or another tenant's upload: asking again cannot make it appear.
+    return failure(FailureType.MediaNotFound, err.message, true, { code: 'MEDIA_NOT_FOUND', retryAfterMs: null });
+  }
+  if (err instanceof MediaRefError) {
+    return failure(FailureType.MediaRef, err.message, true, { code: 'MEDIA_REF_INVALID', retryAfterMs: null });
   }
   return err;
 }

@@ -1,4 +1,4 @@
-import type { MediaAttachment, RecipientCapability } from '../domain/message';
+import type { MediaRef, RecipientCapability } from '../domain/message';
 import type { RoutingContext } from '../domain/rollout';
 import { uuidV5 } from '../domain/uuid-v5';
 import type { FallbackSample } from '../store/rollout/guard-store';
@@ -11,6 +11,7 @@ import type { ActivityDeps, DeliveryPolicy } from './deps';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { mappingFailures, toApplicationFailure } from './failures';
+import { checkedMediaRef, matchingMedia } from './media-ref';
 import type { ChannelFailureDetails } from './failures';
 import { createLawfulAccessActivities } from './lawful-access';
 
@@ -31,6 +32,12 @@ export interface RcsSendInput extends RecipientRef {
   /** MLS ciphertext (base64) made by the sender's app; sent instead of the text. */
   e2ee?: { ciphertext: string; welcome?: string };
   audit?: SendAuditInput;
+}
+
+export interface ShortlinkInput extends RecipientRef {
+  /** The uploads of this tenant only are found. */
+  tenant: string;
+  media: MediaRef;
 }
 
 export interface RcsRevokeInput extends RecipientRef {
@@ -294,14 +301,18 @@ export function createActivities(deps: ActivityDeps) {
       return { smscMessageIds, ...(await recordSent(input.audit, { parts: smscMessageIds.length })) };
     },
 
-    /** Recipe A: the media, encrypted at rest behind a link bound to the recipient. */
-    async createShortlink(input: RecipientRef & { media: MediaAttachment }): Promise<{ url: string }> {
+    /** Recipe A: the uploaded media, loaded for its tenant, then encrypted behind a link bound to the recipient. */
+    async createShortlink(input: ShortlinkInput): Promise<{ url: string }> {
+      const media = await mappingFailures(async () => {
+        const ref = checkedMediaRef(input.media);
+        return matchingMedia(ref, await deps.mediaObjects.load(ref.mediaId, input.tenant));
+      });
       const { url } = await deps.shortlinks.create({
         messageId: input.messageId,
         recipient: input.to,
-        media: Buffer.from(input.media.data, 'base64'),
-        contentType: input.media.contentType,
-        fileName: input.media.fileName,
+        media: media.data,
+        contentType: media.contentType,
+        fileName: media.fileName,
       });
       return { url };
     },

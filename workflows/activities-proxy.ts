@@ -61,7 +61,11 @@ export const { sendSms } = proxyActivities<Activities>({
 
 export const { createShortlink } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', maximumAttempts: 5 },
+  retry: {
+    initialInterval: '1 second',
+    maximumAttempts: 5,
+    nonRetryableErrorTypes: ['MediaNotFoundError', 'MediaRefError'],
+  },
 });
 
 export const { measureFallback, recordGuardDecision } = proxyActivities<Activities>({

@@ -154,15 +154,24 @@ export async function deliverMessage(request: DeliveryRequest): Promise<Delivery
   let shortlink = false;
   if (request.media && plan.steps.length > 0) {
     runner.publishSearchAttributes();
-    const { url } = await createShortlink({
-      messageId: request.messageId,
-      to: request.to,
-      region: request.region,
-      media: request.media,
-    });
-    runner.text = `${request.text} ${url}`;
-    shortlink = true;
-    await runner.audit({ event: 'shortlink', channel: null, result: 'created', errorCode: null, detail: {} });
+    try {
+      const { url } = await createShortlink({
+        messageId: request.messageId,
+        to: request.to,
+        region: request.region,
+        tenant: request.tenant,
+        media: request.media,
+      });
+      runner.text = `${request.text} ${url}`;
+      shortlink = true;
+      await runner.audit({ event: 'shortlink', channel: null, result: 'created', errorCode: null, detail: {} });
+    } catch (err) {
+      // No file to link (an unknown, expired or other tenant's upload; the store down past its
+      // retries): the text still goes out, routed as planned. The outcome says shortlink: false,
+      // the trail says why.
+      const { code } = channelFailure(err);
+      await runner.audit({ event: 'shortlink', channel: null, result: 'failed', errorCode: code, detail: {} });
+    }
   }
 
   const result =
@@ -272,7 +281,7 @@ async function deliverBothWays(
     workflowId: `${workflowId}-rcs`,
     args: [
       {
-        request: { ...request, text: runner.text },
+        request: childRequest(request, runner.text),
         channel: 'rcs',
         policy,
         auditSeqBase: AUDIT_LANE.rcsChild,
@@ -284,7 +293,7 @@ async function deliverBothWays(
     workflowId: `${workflowId}-sms`,
     args: [
       {
-        request: { ...request, text: runner.text },
+        request: childRequest(request, runner.text),
         channel: 'sms',
         policy,
         auditSeqBase: AUDIT_LANE.smsChild,
@@ -334,4 +343,10 @@ async function deliverBothWays(
       duplicate: loser === 'duplicate',
     },
   };
+}
+
+/** What a pilot child uses of the request: the text (with its link) to send; media and E2EE stay with the parent. */
+function childRequest(request: DeliveryRequest, text: string): DeliveryRequest {
+  const { messageId, to, flow, e2ee, tenant, region, submittedAt } = request;
+  return { messageId, to, text, flow, e2ee, tenant, region, submittedAt };
 }
