@@ -65,10 +65,16 @@ export function toApplicationFailure(err: unknown): unknown {
   }
   if (err instanceof MediaObjectNotFoundError) {
     // Unknown, expired or another tenant's upload: asking again cannot make it appear.
-    return failure(FailureType.MediaNotFound, err.message, true, { code: 'MEDIA_NOT_FOUND', retryAfterMs: null });
+    return failure(FailureType.MediaNotFound, err.message, true, {
+      code: 'MEDIA_NOT_FOUND',
+      retryAfterMs: null,
+    });
   }
   if (err instanceof MediaRefError) {
-    return failure(FailureType.MediaRef, err.message, true, { code: 'MEDIA_REF_INVALID', retryAfterMs: null });
+    return failure(FailureType.MediaRef, err.message, true, {
+      code: 'MEDIA_REF_INVALID',
+      retryAfterMs: null,
+    });
   }
   return err;
 }

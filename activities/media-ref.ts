@@ -1,4 +1,9 @@
-import { MAX_MEDIA_BYTES, MEDIA_FILE_NAME_PATTERN, MEDIA_ID_PATTERN, MEDIA_TYPE_PATTERN } from '../domain/media';
+import {
+  MAX_MEDIA_BYTES,
+  MEDIA_FILE_NAME_PATTERN,
+  MEDIA_ID_PATTERN,
+  MEDIA_TYPE_PATTERN,
+} from '../domain/media';
 import type { MediaRef } from '../domain/message';
 import { MediaRefError } from './failures';
 
@@ -14,7 +19,12 @@ export function checkedMediaRef(value: unknown): MediaRef {
     throw new MediaRefError('contentType', 'a media type like image/png');
   if (typeof ref.fileName !== 'string' || !MEDIA_FILE_NAME_PATTERN.test(ref.fileName))
     throw new MediaRefError('fileName', 'a file name of 1 to 100 characters, no slashes');
-  if (typeof ref.bytes !== 'number' || !Number.isInteger(ref.bytes) || ref.bytes < 1 || ref.bytes > MAX_MEDIA_BYTES)
+  if (
+    typeof ref.bytes !== 'number' ||
+    !Number.isInteger(ref.bytes) ||
+    ref.bytes < 1 ||
+    ref.bytes > MAX_MEDIA_BYTES
+  )
     throw new MediaRefError('bytes', `an integer from 1 to ${MAX_MEDIA_BYTES}`);
   return { mediaId: ref.mediaId, contentType: ref.contentType, fileName: ref.fileName, bytes: ref.bytes };
 }
@@ -22,7 +32,8 @@ export function checkedMediaRef(value: unknown): MediaRef {
 /** The loaded file, if it is the one the reference describes (as its upload answered). */
 export function matchingMedia<T extends Omit<MediaRef, 'mediaId'>>(ref: MediaRef, stored: T): T {
   for (const field of ['contentType', 'fileName', 'bytes'] as const) {
-    if (stored[field] !== ref[field]) throw new MediaRefError(field, 'what the upload answered for this mediaId');
+    if (stored[field] !== ref[field])
+      throw new MediaRefError(field, 'what the upload answered for this mediaId');
   }
   return stored;
 }

@@ -8,7 +8,10 @@ const MIN_TOKEN_LENGTH = 16;
 export type BearerRefusal = 'missing' | 'wrong';
 
 /** A checker of `Authorization` headers against `Bearer <token>`: null when accepted. */
-export function bearerCheck(token: string, what: string): (authorization: string | undefined) => BearerRefusal | null {
+export function bearerCheck(
+  token: string,
+  what: string,
+): (authorization: string | undefined) => BearerRefusal | null {
   if (token.length < MIN_TOKEN_LENGTH) {
     throw new Error(`${what} bearer token must be at least ${MIN_TOKEN_LENGTH} characters`);
   }

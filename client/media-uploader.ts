@@ -9,7 +9,12 @@ import type { MediaUploadResponse } from '../domain/media';
 import type { MediaRef } from '../domain/message';
 
 export interface MediaUploader {
-  upload(file: { tenant: string; data: Uint8Array; contentType: string; fileName: string }): Promise<MediaRef>;
+  upload(file: {
+    tenant: string;
+    data: Uint8Array;
+    contentType: string;
+    fileName: string;
+  }): Promise<MediaRef>;
 }
 
 export type MediaUploadErrorCode =
@@ -53,7 +58,12 @@ export class HttpMediaUploader implements MediaUploader {
     this.url = `${options.baseUrl.replace(/\/+$/, '')}${MEDIA_UPLOAD_PATH}`;
   }
 
-  async upload(file: { tenant: string; data: Uint8Array; contentType: string; fileName: string }): Promise<MediaRef> {
+  async upload(file: {
+    tenant: string;
+    data: Uint8Array;
+    contentType: string;
+    fileName: string;
+  }): Promise<MediaRef> {
     const query = new URLSearchParams({ fileName: file.fileName, tenant: file.tenant });
     const signal = AbortSignal.timeout(this.options.timeoutMs ?? 30_000);
     let status: number;

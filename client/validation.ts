@@ -1,7 +1,12 @@
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { E2EE_POLICIES, FLOWS } from '../domain/message';
 import type { E2eePolicy, Flow } from '../domain/message';
-import { MAX_MEDIA_BYTES, MEDIA_FILE_NAME_PATTERN, MEDIA_TYPE_PATTERN, TENANT_PATTERN } from '../domain/media';
+import {
+  MAX_MEDIA_BYTES,
+  MEDIA_FILE_NAME_PATTERN,
+  MEDIA_TYPE_PATTERN,
+  TENANT_PATTERN,
+} from '../domain/media';
 import { callingCodeOf, regionFor } from './regions';
 
 /** The longest text we accept: ten concatenated GSM-7 SMS parts, so the SMS fallback can always carry it. */

@@ -14,7 +14,13 @@
 // one upload may serve several messages while it lives, and purgeExpired() deletes the rest.
 
 import { createHash, randomBytes } from 'node:crypto';
-import { MAX_MEDIA_BYTES, MEDIA_FILE_NAME_PATTERN, MEDIA_ID_PATTERN, MEDIA_TYPE_PATTERN, TENANT_PATTERN } from '../domain/media';
+import {
+  MAX_MEDIA_BYTES,
+  MEDIA_FILE_NAME_PATTERN,
+  MEDIA_ID_PATTERN,
+  MEDIA_TYPE_PATTERN,
+  TENANT_PATTERN,
+} from '../domain/media';
 import type { Database } from './database';
 import { deriveKey, kekRing, open, seal } from './sealing';
 
@@ -246,7 +252,9 @@ export class MediaObjectStore {
 
   /** Deletes every object past its TTL; returns how many. Run periodically. */
   async purgeExpired(): Promise<number> {
-    const { rowCount } = await this.db.query('DELETE FROM media_objects WHERE expires_at <= $1', [this.now()]);
+    const { rowCount } = await this.db.query('DELETE FROM media_objects WHERE expires_at <= $1', [
+      this.now(),
+    ]);
     return rowCount ?? 0;
   }
 }

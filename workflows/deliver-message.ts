@@ -164,13 +164,25 @@ export async function deliverMessage(request: DeliveryRequest): Promise<Delivery
       });
       runner.text = `${request.text} ${url}`;
       shortlink = true;
-      await runner.audit({ event: 'shortlink', channel: null, result: 'created', errorCode: null, detail: {} });
+      await runner.audit({
+        event: 'shortlink',
+        channel: null,
+        result: 'created',
+        errorCode: null,
+        detail: {},
+      });
     } catch (err) {
       // No file to link (an unknown, expired or other tenant's upload; the store down past its
       // retries): the text still goes out, routed as planned. The outcome says shortlink: false,
       // the trail says why.
       const { code } = channelFailure(err);
-      await runner.audit({ event: 'shortlink', channel: null, result: 'failed', errorCode: code, detail: {} });
+      await runner.audit({
+        event: 'shortlink',
+        channel: null,
+        result: 'failed',
+        errorCode: code,
+        detail: {},
+      });
     }
   }
 

@@ -56,7 +56,13 @@ export function mediaUploadRoutes(options: MediaUploadRoutesOptions): FastifyPlu
 
     app.setErrorHandler((err: FastifyError, _req, reply) => {
       if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
-        return fail(reply, 413, 'PAYLOAD_TOO_LARGE', `The file must be at most ${MAX_MEDIA_BYTES} bytes.`, 'body');
+        return fail(
+          reply,
+          413,
+          'PAYLOAD_TOO_LARGE',
+          `The file must be at most ${MAX_MEDIA_BYTES} bytes.`,
+          'body',
+        );
       if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500)
         return fail(reply, 400, 'INVALID_ARGUMENT', 'The request body could not be read.', 'body');
       logger?.error({ error: err.name }, 'media upload failed');
@@ -96,7 +102,13 @@ export function mediaUploadRoutes(options: MediaUploadRoutesOptions): FastifyPlu
           );
         }
         if (typeof tenant !== 'string' || !TENANT_PATTERN.test(tenant))
-          return fail(reply, 400, 'INVALID_ARGUMENT', 'tenant must be lowercase letters, digits and dashes.', 'tenant');
+          return fail(
+            reply,
+            400,
+            'INVALID_ARGUMENT',
+            'tenant must be lowercase letters, digits and dashes.',
+            'tenant',
+          );
         const stored = await options.store.put({
           tenant,
           data: body,
