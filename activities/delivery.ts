@@ -3,7 +3,7 @@ import { uuidV5 } from '../domain/uuid-v5';
 import type { RevokeResult } from '../channels/rcs/types';
 import { normaliseSmscId } from '../channels/sms/delivery-receipt';
 import type { SmsPartRef } from '../channels/sms/types';
-import type { AuditContext, AuditEntry } from '../store/audit-log';
+import type { AuditContext, AuditEntry } from '../domain/audit';
 import type { AuditSink, RcsSendIndex, RegionalChannels, SmsSubmissionIndex } from './deps';
 import { mappingFailures } from './failures';
 import type { RecipientRef } from './routing';

@@ -5,7 +5,7 @@ import type { RecipientCapability } from '../domain/message';
 import type { RcsPreference, RolloutConfig } from '../domain/rollout';
 import type { RcsHub } from '../channels/rcs/types';
 import type { SmsGateway } from '../channels/sms/types';
-import type { AuditContext, AuditEntry } from '../store/audit-log';
+import type { AuditContext, AuditEntry } from '../domain/audit';
 import type { SmsSubmissionRecord } from '../store/sms-submissions';
 import type { FallbackSample, GuardState } from '../store/rollout/guard-store';
 
@@ -68,6 +68,14 @@ export interface ShortlinkIssuer {
     contentType: string;
     fileName: string;
   }): Promise<{ url: string }>;
+}
+
+/** Uploaded files (the claim check): a message's media is loaded from here by its id. */
+export interface MediaObjectSource {
+  load(
+    mediaId: string,
+    tenant: string,
+  ): Promise<{ data: Buffer; contentType: string; fileName: string; bytes: number }>;
 }
 
 /** Escrowed tenants: every encrypted message is archived before it is sent (e2ee/escrow-archive.ts). */

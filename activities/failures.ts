@@ -3,8 +3,20 @@ import { RcsPermanentError, RcsTransientError } from '../channels/rcs/errors';
 import { SmsPermanentError, SmsTransientError } from '../channels/sms/errors';
 import { RegionUnservedError } from '../channels/region-errors';
 import { EscrowPolicyError } from '../e2ee/escrow-archive';
+import { MediaObjectNotFoundError } from '../store/media-objects';
 import { FailureType } from '../domain/failures';
 import type { ChannelFailureDetails, FailureTypeName } from '../domain/failures';
+
+/** A message's media reference is malformed, or does not describe the stored file. */
+export class MediaRefError extends Error {
+  override readonly name = FailureType.MediaRef;
+  constructor(
+    readonly field: string,
+    expected: string,
+  ) {
+    super(`media.${field}: ${expected}`);
+  }
+}
 
 /**
  * Turns an adapter's typed error into an ApplicationFailure whose type the workflow can act on,
@@ -24,6 +36,12 @@ export function toApplicationFailure(err: unknown): unknown {
   }
   // Sending would put a message beyond the tenant's escrow: never retried, never sent.
   if (err instanceof EscrowPolicyError) return failure(FailureType.EscrowPolicy, err.message, true, err.code);
+  // Unknown, expired or another tenant's upload: asking again cannot make it appear.
+  if (err instanceof MediaObjectNotFoundError) {
+    return failure(FailureType.MediaNotFound, err.message, true, 'MEDIA_NOT_FOUND');
+  }
+  if (err instanceof MediaRefError)
+    return failure(FailureType.MediaRef, err.message, true, 'MEDIA_REF_INVALID');
   return err;
 }
 

@@ -28,7 +28,7 @@ import type {
   OpenedMessage,
   RefusalReason,
 } from '../domain/lawful-access';
-import type { AuditEntry, HashedAuditContext } from '../store/audit-log';
+import type { AuditEntry, HashedAuditContext } from '../domain/audit';
 import { AccessRequestClosedError, AccessRequestKeyError } from '../store/access-requests';
 import type { AccessRequests } from '../store/access-requests';
 

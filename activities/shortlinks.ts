@@ -1,17 +1,32 @@
-import type { MediaAttachment } from '../domain/message';
-import type { ShortlinkIssuer } from './deps';
+import type { MediaRef } from '../domain/message';
+import type { MediaObjectSource, ShortlinkIssuer } from './deps';
+import { mappingFailures } from './failures';
+import { checkedMediaRef, matchingMedia } from './media-ref';
 import type { RecipientRef } from './routing';
 
-/** Recipe A: the media, encrypted at rest behind a link bound to the recipient. */
-export function createShortlinkActivities(deps: { shortlinks: ShortlinkIssuer }) {
+export interface ShortlinkInput extends RecipientRef {
+  /** The uploads of this tenant only are found. */
+  tenant: string;
+  media: MediaRef;
+}
+
+/** Recipe A: the uploaded media, loaded for its tenant, then encrypted behind a link bound to the recipient. */
+export function createShortlinkActivities(deps: {
+  shortlinks: ShortlinkIssuer;
+  mediaObjects: MediaObjectSource;
+}) {
   return {
-    async createShortlink(input: RecipientRef & { media: MediaAttachment }): Promise<{ url: string }> {
+    async createShortlink(input: ShortlinkInput): Promise<{ url: string }> {
+      const media = await mappingFailures(async () => {
+        const ref = checkedMediaRef(input.media);
+        return matchingMedia(ref, await deps.mediaObjects.load(ref.mediaId, input.tenant));
+      });
       const { url } = await deps.shortlinks.create({
         messageId: input.messageId,
         recipient: input.to,
-        media: Buffer.from(input.media.data, 'base64'),
-        contentType: input.media.contentType,
-        fileName: input.media.fileName,
+        media: media.data,
+        contentType: media.contentType,
+        fileName: media.fileName,
       });
       return { url };
     },

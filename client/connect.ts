@@ -11,13 +11,15 @@ import { lazySealer } from './e2ee-sealing';
 import type { MessageSealer } from './e2ee-sealing';
 import { fetchEscrowMember } from '../e2ee/escrow-member-http';
 import { SwitchboardClient } from './switchboard-client';
+import { HttpMediaUploader } from './media-uploader';
 
 const DEFAULT_TENANT = 'default';
 
 /**
  * A client configured the way the worker is: same env, same codec keys. It also acts as a
  * sending app for E2EE: its MLS state lives under DATA_DIR/app-e2ee, encrypted at rest, and it
- * claims recipients' KeyPackages from the key directory API the worker serves.
+ * claims recipients' KeyPackages from the key directory API the worker serves, and uploads
+ * messages' files to the same server.
  */
 export async function connectFromEnv(env = loadConfig()): Promise<SwitchboardClient> {
   const dir = dataDir(env);
@@ -56,5 +58,6 @@ export async function connectFromEnv(env = loadConfig()): Promise<SwitchboardCli
     dataConverter: createDataConverter({ codecKeys: secrets.codecKeys, activeKeyId: secrets.codecActiveKey }),
     messageIdKey: deriveKey(secrets, 'message-id'),
     e2ee,
+    media: new HttpMediaUploader({ baseUrl, bearerToken }),
   });
 }

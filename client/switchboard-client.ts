@@ -8,15 +8,16 @@ import {
 } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import { workflowIdFor } from '../domain/message';
-import type { AttemptRecord, DeliveryOutcome, DeliveryRequest } from '../domain/message';
+import type { AttemptRecord, DeliveryOutcome, DeliveryRequest, MediaRef } from '../domain/message';
 import type { LiveStatus } from '../workflows/definitions';
 import { statusQuery } from '../workflows/definitions';
 import { deliverMessage } from '../workflows';
 import type { SendInput } from './validation';
-import { validateSend } from './validation';
+import { ValidationError, validateSend } from './validation';
 import { sealForRecipient } from './e2ee-sealing';
 import type { MessageSealer } from './e2ee-sealing';
 import { LawfulAccessClient } from './lawful-access-client';
+import type { MediaUploader } from './media-uploader';
 
 export interface SwitchboardClientOptions {
   address: string;
@@ -27,6 +28,8 @@ export interface SwitchboardClientOptions {
   messageIdKey: string;
   /** The app's MLS sender (client-managed keys); without one, E2EE is unavailable to this client. */
   e2ee?: MessageSealer;
+  /** Uploads a message's file before its workflow starts (`POST /v1/media`); without one, media is refused. */
+  media?: MediaUploader;
   /** Runs on close(), after the connection: the sealer's own resources. */
   onClose?: () => Promise<void>;
 }
@@ -60,6 +63,7 @@ export class SwitchboardClient {
     private readonly taskQueue: string,
     private readonly messageIdKey: string,
     private readonly sealer: MessageSealer | null,
+    private readonly uploader: MediaUploader | null,
     private readonly onClose: (() => Promise<void>) | null = null,
   ) {}
 
@@ -76,6 +80,7 @@ export class SwitchboardClient {
       options.taskQueue,
       options.messageIdKey,
       options.e2ee ?? null,
+      options.media ?? null,
       options.onClose ?? null,
     );
   }
@@ -89,6 +94,9 @@ export class SwitchboardClient {
       ? keyedMessageId(this.messageIdKey, valid.tenant, valid.idempotencyKey)
       : randomUUID();
     const workflowId = workflowIdFor(messageId);
+    // The claim check: only a reference to the uploaded file goes into the workflow input. A
+    // repeated send (same idempotency key) uploads again; the unused copy expires with its TTL.
+    const media = valid.media ? await this.upload(valid.media, valid.tenant) : null;
     const sealed = await sealForRecipient(
       this.sealer,
       valid.to,
@@ -103,15 +111,7 @@ export class SwitchboardClient {
       text: sealed.text,
       ...(sealed.textIsNotice ? { textIsNotice: true } : {}),
       ...(sealed.payload ? { e2eePayload: sealed.payload } : {}),
-      ...(valid.media
-        ? {
-            media: {
-              data: Buffer.from(valid.media.data).toString('base64'),
-              contentType: valid.media.contentType,
-              fileName: valid.media.fileName,
-            },
-          }
-        : {}),
+      ...(media ? { media } : {}),
       flow: valid.flow,
       e2ee: valid.e2ee,
       tenant: valid.tenant,
@@ -137,6 +137,14 @@ export class SwitchboardClient {
         return { messageId, workflowId, started: false, ...e2ee };
       throw err;
     }
+  }
+
+  private async upload(
+    file: { data: Uint8Array; contentType: string; fileName: string },
+    tenant: string,
+  ): Promise<MediaRef> {
+    if (!this.uploader) throw new ValidationError('media', 'a client with a media uploader (options.media)');
+    return this.uploader.upload({ ...file, tenant });
   }
 
   async waitForOutcome(messageId: string): Promise<DeliveryOutcome> {

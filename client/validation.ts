@@ -2,11 +2,15 @@ import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { E2EE_POLICIES, FLOWS } from '../domain/message';
 import type { E2eePolicy, Flow } from '../domain/message';
 import { callingCodeOf, regionFor } from '../domain/residency';
+import {
+  MAX_MEDIA_BYTES,
+  MEDIA_FILE_NAME_PATTERN,
+  MEDIA_TYPE_PATTERN,
+  TENANT_PATTERN,
+} from '../domain/media';
 
 /** The longest text we accept: ten concatenated GSM-7 SMS parts, so the SMS fallback can always carry it. */
 export const MAX_TEXT_CHARS = 1530;
-/** Media travels inside the (encrypted) workflow input, so it is kept well under Temporal's payload limit. */
-export const MAX_MEDIA_BYTES = 512 * 1024;
 const MAX_IDEMPOTENCY_KEY = 200;
 
 export class ValidationError extends Error {
@@ -79,7 +83,7 @@ export function validateSend(input: SendInput): ValidSend {
     throw new ValidationError('idempotencyKey', `1 to ${MAX_IDEMPOTENCY_KEY} characters`);
   }
   const tenant = input.tenant ?? 'default';
-  if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(tenant))
+  if (!TENANT_PATTERN.test(tenant))
     throw new ValidationError('tenant', 'lowercase letters, digits and dashes');
   if (input.rcsCopy && flow !== 'critical') throw new ValidationError('rcsCopy', 'only with flow critical');
   const media = input.media ?? null;
@@ -90,9 +94,9 @@ export function validateSend(input: SendInput): ValidSend {
         `a file of 1 byte to ${MAX_MEDIA_BYTES / 1024} KiB (got ${media.data.length} bytes)`,
       );
     }
-    if (!/^[\w.+-]+\/[\w.+-]+$/.test(media.contentType))
+    if (!MEDIA_TYPE_PATTERN.test(media.contentType))
       throw new ValidationError('media', 'a content type like image/png');
-    if (!/^[^/\\\0]{1,100}$/.test(media.fileName))
+    if (!MEDIA_FILE_NAME_PATTERN.test(media.fileName))
       throw new ValidationError('media', 'a file name of 1 to 100 characters, no slashes');
     if (input.e2ee === 'required') {
       throw new ValidationError(

@@ -9,6 +9,8 @@ export const FailureType = {
   SmsPermanent: 'SmsPermanentError',
   RegionUnserved: 'RegionUnservedError',
   EscrowPolicy: 'EscrowPolicyError',
+  MediaNotFound: 'MediaNotFoundError',
+  MediaRef: 'MediaRefError',
 } as const;
 
 export type FailureTypeName = (typeof FailureType)[keyof typeof FailureType];

@@ -32,15 +32,20 @@ export interface DeliveryRequest {
   e2eePayload?: E2eePayload;
   /** Set by the client for `required`: `text` is a notice, never the message. */
   textIsNotice?: boolean;
-  /** A file for the recipient; it reaches them behind a secure shortlink (Recipe A). */
-  media?: MediaAttachment;
+  /** A file for the recipient, uploaded beforehand; it reaches them behind a secure shortlink (Recipe A). */
+  media?: MediaRef;
 }
 
-export interface MediaAttachment {
-  /** base64; the client caps the size (MAX_MEDIA_BYTES). */
-  data: string;
+/**
+ * Claim check: the file itself was uploaded (`POST /v1/media`) and waits, encrypted, in the media
+ * store; only this reference travels through workflow history.
+ */
+export interface MediaRef {
+  /** The upload's id (MEDIA_ID_PATTERN): the worker loads the file with it, for the same tenant only. */
+  mediaId: string;
   contentType: string;
   fileName: string;
+  bytes: number;
 }
 
 export interface E2eePayload {

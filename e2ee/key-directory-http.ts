@@ -7,11 +7,11 @@
 // KeyPackages are public keys, but the number is personal data: nothing here logs a number, a
 // URL (URLs may be proxied with bodies), a KeyPackage or a token, and no error carries one.
 
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { request } from 'undici';
 import type { Dispatcher } from 'undici';
+import { bearerCheck } from '../channels/bearer-auth';
 import { E2eeKeyNegotiationError } from './errors';
 import type { ClaimedKeyPackage, KeyPackageSource } from './key-directory';
 import { registerEscrowMemberRoute } from './escrow-member-http';
@@ -48,7 +48,6 @@ export interface KeyDirectoryRoutesOptions {
   escrowMembers?: EscrowMemberSource;
 }
 
-const MIN_TOKEN_LENGTH = 16;
 /** E.164: a plus, a country code not starting with 0, at most 15 digits in all. */
 const E164 = /^\+[1-9]\d{1,14}$/;
 /** A claim body is one short number; anything bigger is not one. */
@@ -60,17 +59,14 @@ const BODY_LIMIT = 4096;
  * (as the receipts server does for the RBM webhook's signature check).
  */
 export function keyDirectoryRoutes(options: KeyDirectoryRoutesOptions): FastifyPluginAsync {
-  if (options.bearerToken.length < MIN_TOKEN_LENGTH) {
-    throw new Error(`key directory bearer token must be at least ${MIN_TOKEN_LENGTH} characters`);
-  }
-  const expected = digest(`Bearer ${options.bearerToken}`);
+  const refusal = bearerCheck(options.bearerToken, 'key directory');
   const logger = options.logger?.child({ component: 'key-directory-api' });
 
   return (app: FastifyInstance) => {
     app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
-      const given = req.headers.authorization;
-      if (given === undefined || !timingSafeEqual(digest(given), expected)) {
-        logger?.warn({ reason: given === undefined ? 'missing' : 'wrong' }, 'key directory: bearer refused');
+      const refused = refusal(req.headers.authorization);
+      if (refused) {
+        logger?.warn({ reason: refused }, 'key directory: bearer refused');
         reply.header('www-authenticate', 'Bearer');
         return apiError(reply, 401, 'UNAUTHENTICATED', 'A valid bearer token is required.');
       }
@@ -145,10 +141,6 @@ function apiError(
 ): FastifyReply {
   const body: KeyDirectoryApiErrorBody = { error: { code, message, ...(field ? { field } : {}) } };
   return reply.code(status).send(body);
-}
-
-function digest(value: string): Buffer {
-  return createHash('sha256').update(value).digest();
 }
 
 function errorClass(err: unknown): string {

@@ -19,9 +19,6 @@ import { createHmac } from 'node:crypto';
 import type { AuditContext, AuditDetailValue, AuditEntry, HashedAuditContext } from '../domain/audit';
 import type { Database } from './database';
 
-// re-export: remove once workflows/ and activities/ import from domain/
-export type { AuditContext, AuditEntry, HashedAuditContext } from '../domain/audit';
-
 export interface AuditRow extends AuditEntry {
   tenant: string;
   recipientHash: string;

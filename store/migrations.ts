@@ -7,6 +7,7 @@ import { rolloutMigration } from './rollout/migration';
 import { rcsSendsMigration } from './rcs-sends';
 import { escrowMigration } from './escrow-migration';
 import { shortlinksMigration } from './shortlinks';
+import { mediaObjectsMigration } from './media-objects';
 
 export interface Migration {
   id: number;
@@ -135,4 +136,5 @@ export const MIGRATIONS: Migration[] = [
   rolloutMigration,
   rcsSendsMigration,
   escrowMigration,
+  mediaObjectsMigration,
 ];

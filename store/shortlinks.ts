@@ -35,19 +35,10 @@
 // instances of the page, or a burst of guesses cannot spend more opens or attempts than allowed.
 // Errors never carry the token, the code, the number or the media: callers may log and audit them.
 
-import {
-  createCipheriv,
-  createDecipheriv,
-  createHash,
-  createHmac,
-  hkdfSync,
-  randomBytes,
-  randomInt,
-  randomUUID,
-  timingSafeEqual,
-} from 'node:crypto';
+import { createHash, createHmac, randomBytes, randomInt, randomUUID, timingSafeEqual } from 'node:crypto';
 import type pg from 'pg';
 import type { Database } from './database';
+import { deriveKey, kekRing, open, seal } from './sealing';
 
 // Listed in store/migrations.ts (typed there, so this module needs no import back).
 export const shortlinksMigration = {
@@ -288,8 +279,6 @@ const CODE_PATTERN = /^[0-9]{6}$/;
 const E164_PATTERN = /^\+[1-9][0-9]{6,14}$/;
 const CONTENT_TYPE_PATTERN = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$/;
 const MAX_FILE_NAME = 200;
-const GCM_NONCE = 12;
-const GCM_TAG = 16;
 
 /** Whether a string has the shape of a token (anything else is answered 404 without a lookup). */
 export function isWellFormedToken(token: string): boolean {
@@ -300,38 +289,8 @@ function tokenHash(token: string): Buffer {
   return createHash('sha256').update(token, 'utf8').digest();
 }
 
-function kekId(kek: Buffer): string {
-  return createHash('sha256').update('switchboard/shortlink/kek-id\0').update(kek).digest('hex').slice(0, 16);
-}
-
 function derive(kek: Buffer, token: string, purpose: 'kwk' | 'otp'): Buffer {
-  return Buffer.from(
-    hkdfSync('sha256', kek, Buffer.from(token, 'utf8'), `switchboard/shortlink/${purpose}/v1`, 32),
-  );
-}
-
-/** nonce ‖ ciphertext ‖ tag; the AAD binds a blob to its link and its column. */
-function seal(key: Buffer, plaintext: Buffer, aad: string): Buffer {
-  const nonce = randomBytes(GCM_NONCE);
-  const cipher = createCipheriv('aes-256-gcm', key, nonce);
-  cipher.setAAD(Buffer.from(aad, 'utf8'));
-  const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
-  return Buffer.concat([nonce, body, cipher.getAuthTag()]);
-}
-
-function open(key: Buffer, sealed: Buffer, aad: string): Buffer | null {
-  if (sealed.length < GCM_NONCE + GCM_TAG) return null;
-  try {
-    const decipher = createDecipheriv('aes-256-gcm', key, sealed.subarray(0, GCM_NONCE));
-    decipher.setAAD(Buffer.from(aad, 'utf8'));
-    decipher.setAuthTag(sealed.subarray(sealed.length - GCM_TAG));
-    return Buffer.concat([
-      decipher.update(sealed.subarray(GCM_NONCE, sealed.length - GCM_TAG)),
-      decipher.final(),
-    ]);
-  } catch {
-    return null;
-  }
+  return deriveKey(kek, token, `switchboard/shortlink/${purpose}/v1`);
 }
 
 function aadFor(column: string, hash: Buffer, messageId: string, kid: string): string {
@@ -362,7 +321,7 @@ const SHRED = `wrapped_key = NULL, recipient_ciphertext = NULL, media_ciphertext
 
 export class ShortlinkStore {
   private readonly db: Database;
-  private readonly keks = new Map<string, Buffer>();
+  private readonly keks: Map<string, Buffer>;
   private readonly activeKekId: string;
   private readonly recipientHashKey: string | Buffer;
   private readonly baseUrl: string;
@@ -378,15 +337,16 @@ export class ShortlinkStore {
   private readonly maxMediaBytes: number;
 
   constructor(options: ShortlinkStoreOptions) {
-    for (const key of [options.kek, ...(options.previousKeks ?? [])]) {
-      if (!Buffer.isBuffer(key) || key.length !== 32)
-        throw new ShortlinkInputError('kek: 32 bytes are required');
-      this.keks.set(kekId(key), Buffer.from(key));
-    }
+    const ring = kekRing(
+      options.kek,
+      options.previousKeks ?? [],
+      (message) => new ShortlinkInputError(message),
+    );
+    this.keks = ring.keks;
+    this.activeKekId = ring.activeId;
     if (options.recipientHashKey.length < 16)
       throw new ShortlinkInputError('recipientHashKey: at least 16 characters or bytes');
     this.db = options.db;
-    this.activeKekId = kekId(options.kek);
     this.recipientHashKey = options.recipientHashKey;
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.sendCode = options.sendCode;

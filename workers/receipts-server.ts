@@ -8,6 +8,8 @@ import { RBM_SIGNATURE_HEADER, processRbmWebhookPost } from '../channels/rcs/web
 import { registerKeyDirectoryRoutes } from '../e2ee/key-directory-http';
 import type { KeyDirectoryRoutesOptions } from '../e2ee/key-directory-http';
 import { RejectionLog } from './rejection-log';
+import { mediaUploadRoutes } from '../channels/media/upload-routes';
+import type { MediaUploadRoutesOptions } from '../channels/media/upload-routes';
 
 export const RBM_WEBHOOK_PATH = '/rbm/events';
 
@@ -26,7 +28,8 @@ export function errorCause(err: unknown): { name: string; code?: string } {
 
 /**
  * The HTTP side of the receipt router: RBM posts its events here. With `keyDirectory`, the same
- * server answers apps' KeyPackage claims (`POST /v1/e2ee/keyPackages:claim`, its own bearer token).
+ * server answers apps' KeyPackage claims (`POST /v1/e2ee/keyPackages:claim`, its own bearer token);
+ * with `mediaUploads`, apps' file uploads (`POST /v1/media`, the same bearer token).
  */
 export async function startReceiptsServer(options: {
   host: string;
@@ -39,6 +42,7 @@ export async function startReceiptsServer(options: {
   keyDirectory?: Omit<KeyDirectoryRoutesOptions, 'logger'>;
   /** At most one line per this interval for rejected posts (10 s). */
   rejectionLogIntervalMs?: number;
+  mediaUploads?: Omit<MediaUploadRoutesOptions, 'logger'>;
 }): Promise<{ url: string; server: FastifyInstance }> {
   // Close does not wait for keep-alive clients (RBM, apps): shutdown must not hang on them.
   const server = Fastify({ logger: false, forceCloseConnections: true });
@@ -99,6 +103,9 @@ export async function startReceiptsServer(options: {
   });
   if (options.keyDirectory) {
     await registerKeyDirectoryRoutes(server, { ...options.keyDirectory, logger: options.logger });
+  }
+  if (options.mediaUploads) {
+    await server.register(mediaUploadRoutes({ ...options.mediaUploads, logger: options.logger }));
   }
   const address = await server.listen({ host: options.host, port: options.port });
   return { url: address, server };

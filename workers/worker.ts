@@ -34,6 +34,7 @@ import { EscrowArchiver } from '../e2ee/escrow-archive';
 import { startReceiptsServer } from './receipts-server';
 import { buildRegionalChannels } from './regional-channels';
 import { startShortlinks } from './shortlinks';
+import { MediaObjectStore } from '../store/media-objects';
 import { PostgresKeyDirectory } from '../e2ee/key-directory';
 import { keyDirectoryToken } from '../config/key-directory';
 import { temporalReceiptSink } from './temporal-sink';
@@ -125,6 +126,11 @@ async function assemble(
         .catch((err: unknown) => logger.error({ err }, 'routing an SMS receipt failed'));
     });
   }
+  // Uploads are sealed under the shortlink KEK (with keys of their own, store/media-objects.ts).
+  const shortlinkKek = env.SHORTLINK_KEK
+    ? Buffer.from(env.SHORTLINK_KEK, 'base64')
+    : Buffer.from(deriveKey(options.secrets, 'shortlink-kek'), 'hex');
+  const mediaObjects = new MediaObjectStore({ db, kek: shortlinkKek, ttlSeconds: env.SHORTLINK_TTL_SECONDS });
   const receipts = await startReceiptsServer({
     host: env.RECEIPTS_HOST,
     port: env.RECEIPTS_PORT,
@@ -138,6 +144,7 @@ async function assemble(
       bearerToken: keyDirectoryToken(env, options.secrets),
       escrowMembers: escrows,
     },
+    mediaUploads: { store: mediaObjects, bearerToken: keyDirectoryToken(env, options.secrets) },
   });
   opened.push(() => receipts.server.close());
 
@@ -153,9 +160,7 @@ async function assemble(
   const shortlinks = await startShortlinks({
     env,
     db,
-    kek: env.SHORTLINK_KEK
-      ? Buffer.from(env.SHORTLINK_KEK, 'base64')
-      : Buffer.from(deriveKey(options.secrets, 'shortlink-kek'), 'hex'),
+    kek: shortlinkKek,
     auditLog,
     auditHashKey: options.secrets.auditHashKey,
     channels,
@@ -183,7 +188,7 @@ async function assemble(
       }),
       ...createDeliveryActivities({ channels, rcsSends, smsSubmissions, audit: auditLog }),
       ...createEscrowActivities({ escrowArchive: new EscrowArchiver(escrows) }),
-      ...createShortlinkActivities({ shortlinks: shortlinks.links }),
+      ...createShortlinkActivities({ shortlinks: shortlinks.links, mediaObjects }),
       ...createGuardActivities({ guard, rollout }),
       ...createLawfulAccessActivities({ escrows, requests: accessRequests, audit: auditLog }),
     },

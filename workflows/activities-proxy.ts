@@ -58,7 +58,11 @@ export const { sendSms } = proxyActivities<MessageActivities>({
 
 export const { createShortlink } = proxyActivities<MessageActivities>({
   startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', maximumAttempts: 5 },
+  retry: {
+    initialInterval: '1 second',
+    maximumAttempts: 5,
+    nonRetryableErrorTypes: ['MediaNotFoundError', 'MediaRefError'],
+  },
 });
 
 export const { measureFallback, recordGuardDecision } = proxyActivities<GuardActivities>({

@@ -1,5 +1,5 @@
 import type { SendAuditInput, SendAuditResult } from '../activities';
-import type { AuditContext, AuditEntry } from '../store/audit-log';
+import type { AuditContext, AuditEntry } from '../domain/audit';
 import { recordAudit } from './activities-proxy';
 
 /** Audit rows of one message are numbered per workflow lane, so a pilot's children never collide. */

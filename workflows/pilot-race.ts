@@ -16,8 +16,10 @@ import type { StepResult } from './step-result';
 export async function raceChannels(run: DeliveryRun): Promise<ChannelsResult> {
   run.enter('pilot');
   await run.flush();
-  // The children send the text as the parent built it (with a link for media).
-  const request = { ...run.request, text: run.text };
+  // What a child uses of the request: the text as the parent built it (with its link); media and
+  // the E2EE payload stay with the parent.
+  const { messageId, to, flow, e2ee, tenant, region, submittedAt } = run.request;
+  const request = { messageId, to, text: run.text, flow, e2ee, tenant, region, submittedAt };
   const child = (channel: 'rcs' | 'sms', auditSeqBase: number) =>
     startChild(deliverOverChannel, {
       workflowId: `${run.workflowId}-${channel}`,
