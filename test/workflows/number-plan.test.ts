@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
-import type { AttemptRecord, DeliveryOutcome, DeliveryRequest, E2eePayload } from '../../domain/message';
+import type { AttemptRecord, DeliveryOutcome, DeliveryRequest } from '../../domain/message';
 import { STUB_POLICY } from './stub-activities';
 import type { StubCall } from './stub-activities';
-import { attemptsOf, auditEvents, deliver, messageRequest, workflowTier } from './workflow-tier';
-
-export const E2EE_PAYLOAD: E2eePayload = {
-  ciphertext: Buffer.from('mls-private-message').toString('base64'),
-  welcome: Buffer.from('mls-welcome').toString('base64'),
-  negotiationMs: 42,
-  newGroup: true,
-};
+import {
+  E2EE_PAYLOAD,
+  attemptsOf,
+  auditEvents,
+  deliver,
+  messageRequest,
+  workflowTier,
+} from './workflow-tier';
 
 interface Row {
   to: string;

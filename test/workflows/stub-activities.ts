@@ -40,6 +40,8 @@ const SMS_SINGLE_CHARS = 160;
 
 /** What a test changes for one message beyond its number's row of the plan. */
 export interface MessageScript {
+  /** Replaces parts of STUB_POLICY for this message (a long receipt wait, to query it meanwhile). */
+  policy?: Partial<DeliveryPolicy>;
   routing?: Partial<Omit<RoutingContext, 'config'>> & { config?: Partial<RoutingContext['config']> };
   /** Every RCS send answers 503, with this Retry-After (null: none). */
   rcsAlwaysTransient?: { retryAfterMs: number | null };
@@ -176,6 +178,7 @@ export class StubCarrier {
     this.log(input.messageId, { name: 'prepareDelivery', region: input.region });
     const script = this.scripts.get(input.messageId) ?? {};
     const { config, ...routing } = script.routing ?? {};
+    const policy = { ...STUB_POLICY, ...script.policy };
     const context: RoutingContext = {
       config: {
         region: input.region,
@@ -196,7 +199,7 @@ export class StubCarrier {
     };
     if (!SERVED_REGIONS.includes(input.region)) {
       return {
-        policy: STUB_POLICY,
+        policy,
         capability: null,
         probeFailure: { type: FailureType.RegionUnserved, code: 'REGION_UNSERVED' },
         routing: context,
@@ -206,7 +209,7 @@ export class StubCarrier {
     const capability = row.rcs
       ? { rcs: true, e2ee: row.e2ee, media: row.media, source: 'hub' as const }
       : { rcs: false, e2ee: false, media: false, source: 'hub' as const };
-    return { policy: STUB_POLICY, capability, probeFailure: null, routing: context };
+    return { policy, capability, probeFailure: null, routing: context };
   }
 
   private sendRcs(input: RcsSendInput) {

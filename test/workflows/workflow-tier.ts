@@ -7,7 +7,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import pino from 'pino';
-import type { DeliveryOutcome, DeliveryRequest } from '../../domain/message';
+import type { DeliveryOutcome, DeliveryRequest, E2eePayload } from '../../domain/message';
 import { workflowIdFor } from '../../domain/message';
 import { resolveTemporalCli } from '../../workers/temporal-server';
 import { installTemporalRuntime } from '../../workers/temporal-runtime';
@@ -80,6 +80,14 @@ after(async function () {
   this.timeout(30_000);
   if (tier) await (await tier).stop();
 });
+
+/** Stands in for the app's MLS output: the stub carrier never decrypts it. */
+export const E2EE_PAYLOAD: E2eePayload = {
+  ciphertext: Buffer.from('mls-private-message').toString('base64'),
+  welcome: Buffer.from('mls-welcome').toString('base64'),
+  negotiationMs: 42,
+  newGroup: true,
+};
 
 export function messageRequest(
   overrides: Partial<DeliveryRequest> & Pick<DeliveryRequest, 'to'>,
