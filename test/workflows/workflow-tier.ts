@@ -121,7 +121,10 @@ export async function deliver(
   request: DeliveryRequest,
   script: MessageScript = {},
 ): Promise<DeliveryOutcome> {
-  return (await startDelivery(request, script)).result();
+  const outcome = await (await startDelivery(request, script)).result();
+  // Every receipt reached a running workflow, as the receipt router's would.
+  assert.deepEqual((await workflowTier()).carrier.signalErrors, []);
+  return outcome;
 }
 
 /**
