@@ -16,11 +16,11 @@ import type {
 } from '../../activities';
 import { FailureType } from '../../domain/failures';
 import type { ChannelFailureDetails, FailureTypeName } from '../../domain/failures';
-import type { DeliveryPolicy, MediaAttachment } from '../../domain/message';
+import type { DeliveryPolicy, MediaRef } from '../../domain/message';
 import type { RoutingContext } from '../../domain/rollout';
 import { uuidV5 } from '../../domain/uuid-v5';
 import { behaviourFor } from '../../sandbox/number-plan';
-import type { AuditEntry } from '../../store/audit-log';
+import type { AuditEntry } from '../../domain/audit';
 import type { FallbackSample } from '../../store/rollout/guard-store';
 import { rcsEventSignal, smsReceiptSignal } from '../../workflows/definitions';
 
@@ -61,7 +61,7 @@ export type StubCall =
   | { name: 'revokeRcs'; region: string; e2ee: boolean }
   | { name: 'sendSms'; region: string; text: string; workflowId: string }
   | { name: 'archiveForEscrow' }
-  | { name: 'createShortlink'; region: string; media: MediaAttachment }
+  | { name: 'createShortlink'; region: string; media: MediaRef }
   | { name: 'recordAudit'; region: string };
 
 const rbmMessageId = (messageId: string, e2ee: boolean) => (e2ee ? uuidV5(`${messageId}:e2ee`) : messageId);
@@ -80,6 +80,9 @@ function failure(
     details: [details],
   });
 }
+
+/** createShortlink answers MediaNotFoundError for this upload id. */
+export const UNKNOWN_MEDIA_ID = 'unknown-media-id-000000';
 
 export class StubCarrier {
   private readonly scripts = new Map<string, MessageScript>();
@@ -135,6 +138,10 @@ export class StubCarrier {
       },
       createShortlink: (input) => {
         this.log(input.messageId, { name: 'createShortlink', region: input.region, media: input.media });
+        // An upload the store does not hold, as the real activity reports it.
+        if (input.media.mediaId === UNKNOWN_MEDIA_ID) {
+          return Promise.reject(failure(FailureType.MediaNotFound, true, 'MEDIA_NOT_FOUND'));
+        }
         return Promise.resolve({ url: `https://links.test/s/${input.messageId.slice(0, 8)}` });
       },
       measureFallback: (input) => {
