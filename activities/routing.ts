@@ -1,8 +1,10 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { ApplicationFailure } from '@temporalio/common';
+import { ValidationError, validateDeliveryRequest } from '../domain/delivery-request';
 import { FailureType } from '../domain/failures';
+import { REQUEST_REFUSED, isRefusedPayload } from '../domain/refused-payload';
 import type { ChannelFailureDetails } from '../domain/failures';
-import type { DeliveryPolicy, RecipientCapability } from '../domain/message';
+import type { DeliveryPolicy, DeliveryRequest, RecipientCapability } from '../domain/message';
 import type { RoutingContext } from '../domain/rollout';
 import { cohortBucket } from '../store/rollout/cohort';
 import type { GuardSource, PreferenceSource, RegionalChannels, RolloutSource } from './deps';
@@ -90,10 +92,31 @@ export function createRoutingActivities(deps: RoutingDeps) {
   };
 
   return {
-    /** The policy (recorded in history), the recipient's capability and the region's rollout state. */
-    async prepareDelivery(input: RecipientRef): Promise<DeliveryLookups> {
-      const [probed, routing] = await Promise.all([probe(input), routingContext(input)]);
+    /**
+     * The request checked field by field (whoever wrote it), then the policy (recorded in
+     * history), the recipient's capability and the region's rollout state.
+     */
+    async prepareDelivery({ request }: { request: DeliveryRequest }): Promise<DeliveryLookups> {
+      const valid = refusedUnlessValid(request);
+      const ref = { messageId: valid.messageId, to: valid.to, region: valid.region };
+      const [probed, routing] = await Promise.all([probe(ref), routingContext(ref)]);
       return { policy: deps.policy, ...probed, routing };
     },
   };
+}
+
+/** A request the worker will not act on fails its workflow, typed, never retried; nothing is sent. */
+function refusedUnlessValid(request: unknown): DeliveryRequest {
+  try {
+    if (isRefusedPayload(request)) throw new ValidationError('input', 'a payload sealed by the worker codec');
+    return validateDeliveryRequest(request);
+  } catch (err) {
+    if (!(err instanceof ValidationError)) throw err;
+    throw ApplicationFailure.create({
+      type: REQUEST_REFUSED,
+      message: `delivery request refused: ${err.message}`,
+      nonRetryable: true,
+      details: [{ field: err.field, expected: err.expected }],
+    });
+  }
 }

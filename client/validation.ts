@@ -1,27 +1,17 @@
-import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
-import { E2EE_POLICIES, FLOWS } from '../domain/message';
-import type { E2eePolicy, Flow } from '../domain/message';
-import { callingCodeOf, regionFor } from '../domain/residency';
 import {
-  MAX_MEDIA_BYTES,
-  MEDIA_FILE_NAME_PATTERN,
-  MEDIA_TYPE_PATTERN,
-  TENANT_PATTERN,
-} from '../domain/media';
+  MAX_NOTICE_CHARS,
+  ValidationError,
+  validE2eePolicy,
+  validFlow,
+  validRecipient,
+  validTenant,
+  validText,
+} from '../domain/delivery-request';
+import type { E2eePolicy, Flow } from '../domain/message';
+import { MAX_MEDIA_BYTES, MEDIA_FILE_NAME_PATTERN, MEDIA_TYPE_PATTERN } from '../domain/media';
 
-/** The longest text we accept: ten concatenated GSM-7 SMS parts, so the SMS fallback can always carry it. */
-export const MAX_TEXT_CHARS = 1530;
+export { MAX_TEXT_CHARS, ValidationError } from '../domain/delivery-request';
 const MAX_IDEMPOTENCY_KEY = 200;
-
-export class ValidationError extends Error {
-  override readonly name = 'ValidationError';
-  constructor(
-    readonly field: string,
-    readonly expected: string,
-  ) {
-    super(`${field}: ${expected}`);
-  }
-}
 
 export interface SendInput {
   to: string;
@@ -52,39 +42,15 @@ export interface ValidSend {
 
 /** Refuses bad input before any workflow starts; messages name the field, never echo the number. */
 export function validateSend(input: SendInput): ValidSend {
-  const to = typeof input.to === 'string' ? input.to.trim() : '';
-  if (!/^\+[1-9]\d{6,14}$/.test(to) || !parsePhoneNumberFromString(to)?.isPossible()) {
-    throw new ValidationError(
-      'to',
-      'an E.164 number: "+", country code and subscriber number, 7 to 15 digits',
-    );
-  }
-  const region = regionFor(to);
-  if (!region) {
-    throw new ValidationError(
-      'to',
-      `a number in a served region (no region serves calling code +${callingCodeOf(to) ?? '?'})`,
-    );
-  }
-  const text = typeof input.text === 'string' ? input.text : '';
-  if (text.trim().length === 0) throw new ValidationError('text', 'non-empty text');
-  if ([...text].length > MAX_TEXT_CHARS) {
-    throw new ValidationError('text', `at most ${MAX_TEXT_CHARS} characters (got ${[...text].length})`);
-  }
-  const flow = input.flow ?? 'standard';
-  if (!(FLOWS as readonly string[]).includes(flow))
-    throw new ValidationError('flow', `one of ${FLOWS.join(', ')}`);
-  const e2ee = input.e2ee ?? 'preferred';
-  if (!(E2EE_POLICIES as readonly string[]).includes(e2ee)) {
-    throw new ValidationError('e2ee', `one of ${E2EE_POLICIES.join(', ')}`);
-  }
+  const { to, region } = validRecipient(input.to);
+  const text = validText(input.text);
+  const flow = validFlow(input.flow ?? 'standard');
+  const e2ee = validE2eePolicy(input.e2ee ?? 'preferred');
   const key = input.idempotencyKey ?? null;
   if (key !== null && (key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY)) {
     throw new ValidationError('idempotencyKey', `1 to ${MAX_IDEMPOTENCY_KEY} characters`);
   }
-  const tenant = input.tenant ?? 'default';
-  if (!TENANT_PATTERN.test(tenant))
-    throw new ValidationError('tenant', 'lowercase letters, digits and dashes');
+  const tenant = validTenant(input.tenant ?? 'default');
   if (input.rcsCopy && flow !== 'critical') throw new ValidationError('rcsCopy', 'only with flow critical');
   const media = input.media ?? null;
   if (media) {
@@ -105,14 +71,12 @@ export function validateSend(input: SendInput): ValidSend {
       );
     }
   }
-  if (input.notice !== undefined && (input.notice.trim().length === 0 || [...input.notice].length > 320)) {
-    throw new ValidationError('notice', '1 to 320 characters');
-  }
+  if (input.notice !== undefined) validText(input.notice, 'notice', MAX_NOTICE_CHARS);
   return {
     to,
     text,
-    flow: flow as Flow,
-    e2ee: e2ee as E2eePolicy,
+    flow,
+    e2ee,
     region,
     tenant,
     idempotencyKey: key,

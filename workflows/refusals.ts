@@ -1,4 +1,4 @@
-import { ApplicationFailure, log } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, log } from '@temporalio/workflow';
 import { REQUEST_REFUSED, isRefusedPayload } from '../domain/refused-payload';
 
 /** A workflow's input as its codec decoded it: a payload it did not seal ends the workflow, refused. */
@@ -32,4 +32,16 @@ export function acceptedSignal<T>(
     return false;
   }
   return true;
+}
+
+/** The worker refused the request (activities/routing.ts): the workflow fails with that refusal. */
+export function asRefusal(err: unknown): unknown {
+  if (
+    err instanceof ActivityFailure &&
+    err.cause instanceof ApplicationFailure &&
+    err.cause.type === REQUEST_REFUSED
+  ) {
+    return err.cause;
+  }
+  return err;
 }

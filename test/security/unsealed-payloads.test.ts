@@ -26,6 +26,26 @@ function plainRequest(to: string, overrides: Partial<DeliveryRequest> = {}): Del
   };
 }
 
+/** Starts a deliverMessage as given and returns the failure it ended with. */
+async function refusalOf(client: Client, taskQueue: string, request: unknown): Promise<ApplicationFailure> {
+  const messageId = (request as { messageId?: string }).messageId ?? randomUUID();
+  const handle = await client.workflow.start<typeof deliverMessage>('deliverMessage', {
+    taskQueue,
+    workflowId: workflowIdFor(`${messageId}-${randomUUID().slice(0, 8)}`),
+    args: [request as DeliveryRequest],
+  });
+  const err = await stack()
+    .client.workflow.getHandle<typeof deliverMessage>(handle.workflowId)
+    .result()
+    .then(
+      () => assert.fail('a forged start must not complete'),
+      (e: unknown) => e,
+    );
+  assert.ok(err instanceof WorkflowFailedError, String(err));
+  assert.ok(err.cause instanceof ApplicationFailure, String(err.cause));
+  return err.cause;
+}
+
 describe('security: payloads the worker did not seal', function () {
   this.timeout(60_000);
 
@@ -60,6 +80,45 @@ describe('security: payloads the worker did not seal', function () {
       (e) => e.activityTaskScheduledEventAttributes || e.markerRecordedEventAttributes,
     );
     assert.equal(scheduled.length, 0, 'no activity ran for the refused start');
+  });
+
+  it('a sealed start is checked again field by field: each forgery is refused, naming its field, and sends nothing', async () => {
+    // Sealed with the codec key: what a client holding the key (or a bug in one) could start.
+    const { client, taskQueue, carriers, euCarriers } = stack();
+    const forgeries: Array<[string, unknown]> = [
+      ['region', plainRequest('+447700900124', { region: 'us' })], // a +44 number out through the us SMSC
+      ['text', plainRequest('+15550300124', { text: 'x'.repeat(3000) })], // 20 SMS parts
+      ['to', plainRequest('+1555', {})],
+      ['flow', plainRequest('+15550300125', { flow: 'bulk' as never })],
+      ['tenant', plainRequest('+15550300126', { tenant: 'Other Tenant' })],
+      ['messageId', plainRequest('+15550300127', { messageId: 'otp-+15550300127' })],
+      ['rcsCopy', plainRequest('+15550300128', { rcsCopy: true })],
+      ['textIsNotice', plainRequest('+15550300129', { textIsNotice: true })],
+      [
+        'e2eePayload',
+        plainRequest('+15550300130', {
+          e2eePayload: { ciphertext: 'AA==', negotiationMs: 1, newGroup: false },
+        }),
+      ],
+      [
+        'media.mediaId',
+        plainRequest('+15550300131', {
+          media: { mediaId: '../etc', contentType: 'image/png', fileName: 'a.png', bytes: 1 },
+        }),
+      ],
+      ['request', { ...plainRequest('+15550300132'), extra: 'field' }],
+    ];
+    const smsBefore = carriers.smsc.submits.length + euCarriers.smsc.submits.length;
+    const rcsBefore = carriers.rcsHub.stats.sends + euCarriers.rcsHub.stats.sends;
+    for (const [field, request] of forgeries) {
+      const refusal = await refusalOf(client, taskQueue, request);
+      assert.equal(refusal.type, REQUEST_REFUSED, field);
+      assert.equal(refusal.nonRetryable, true, field);
+      assert.equal((refusal.details?.[0] as { field?: string } | undefined)?.field, field);
+      assert.ok(!refusal.message.includes('0300'), 'the refusal names the field, never the number');
+    }
+    assert.equal(carriers.smsc.submits.length + euCarriers.smsc.submits.length, smsBefore, 'no SMS went out');
+    assert.equal(carriers.rcsHub.stats.sends + euCarriers.rcsHub.stats.sends, rcsBefore, 'no RCS went out');
   });
 
   it('a plain rcsEvent DELIVERED signal does not suppress the fallback of an offline phone', async () => {

@@ -127,7 +127,7 @@ export class StubCarrier {
 
   activities(): MessageActivities & GuardActivities {
     return {
-      prepareDelivery: (input) => Promise.resolve(this.prepare(input)),
+      prepareDelivery: ({ request }) => Promise.resolve(this.prepare(request)),
       sendRcs: (input) => Promise.resolve(this.sendRcs(input)),
       revokeRcs: (input) => Promise.resolve(this.revokeRcs(input)),
       sendSms: (input) => Promise.resolve(this.sendSms(input)),
