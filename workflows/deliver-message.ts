@@ -8,7 +8,7 @@ import { deliverInTurn } from './in-turn';
 import { conclude } from './outcome';
 import { raceChannels } from './pilot-race';
 import { decideRoute } from './routing-decision';
-import { asRefusal, sealedInput } from './refusals';
+import { rethrowRefusal, sealedInput } from './refusals';
 import { attachShortlink } from './shortlink-step';
 
 /**
@@ -20,7 +20,7 @@ export async function deliverMessage(input: DeliveryRequest): Promise<DeliveryOu
   const request = sealedInput(input);
   const { workflowId } = workflowInfo();
   const startedAt = Date.now();
-  const lookups = await prepareDelivery({ request }).catch((err: unknown) => Promise.reject(asRefusal(err)));
+  const lookups = await prepareDelivery({ request }).catch(rethrowRefusal);
   const run = new DeliveryRun(request, workflowId, lookups.policy, AUDIT_LANE.parent);
   let outcome: DeliveryOutcome | null = null;
   run.listen(() => ({ channel: null, outcome }));

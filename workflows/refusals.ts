@@ -35,13 +35,13 @@ export function acceptedSignal<T>(
 }
 
 /** The worker refused the request (activities/routing.ts): the workflow fails with that refusal. */
-export function asRefusal(err: unknown): unknown {
+export function rethrowRefusal(err: unknown): never {
   if (
     err instanceof ActivityFailure &&
     err.cause instanceof ApplicationFailure &&
     err.cause.type === REQUEST_REFUSED
   ) {
-    return err.cause;
+    throw err.cause;
   }
-  return err;
+  throw err;
 }
