@@ -36,8 +36,11 @@ export async function raceChannels(run: DeliveryRun): Promise<ChannelsResult> {
   await condition(
     () => !!smsDone?.result.delivered || !!rcsDone?.result.delivered || (!!rcsDone && !!smsDone),
   );
-  if ((smsDone as ChannelDeliveryResult | null)?.result.delivered && !rcsDone)
-    await rcs.signal(standDownSignal);
+  if ((smsDone as ChannelDeliveryResult | null)?.result.delivered && !rcsDone) {
+    // The RCS child may finish before the signal reaches it ("not found"): its result, awaited
+    // next, is then the answer, so a failed stand-down changes nothing.
+    await rcs.signal(standDownSignal).catch(() => undefined);
+  }
   const [rcsResult, smsResult] = await both;
   return judgeRace(rcsResult, smsResult);
 }
