@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { WorkflowFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { REQUEST_REFUSED } from '../domain/refused-payload';
 import { randomUUID } from 'node:crypto';
 import { workflowIdFor } from '../domain/message';
 import type { DeliveryRequest } from '../domain/message';
@@ -65,11 +68,12 @@ describe('residency: a message only ever uses its own region’s endpoints', fun
     }
   });
 
-  it('end to end: a message of an unserved region fails as region_unserved and touches no carrier', async () => {
+  it('end to end: a message claiming a region other than its number’s is refused and touches no carrier', async () => {
     const { client, taskQueue, carriers, euCarriers } = stack();
     const before = carriers.rcsHub.requests.length + euCarriers.rcsHub.requests.length;
     const smsBefore = carriers.smsc.received.length + euCarriers.smsc.received.length;
-    // A request as a client in a region this worker does not serve would make it.
+    // The worker takes the region from the number itself (region_unserved, for a number of a
+    // region this worker has no endpoints for, is covered by test/workflows/flows.test.ts).
     const messageId = randomUUID();
     const request: DeliveryRequest = {
       messageId,
@@ -81,14 +85,16 @@ describe('residency: a message only ever uses its own region’s endpoints', fun
       region: 'apac',
       submittedAt: new Date().toISOString(),
     };
-    const outcome = await client.workflow.execute(deliverMessage, {
-      taskQueue,
-      workflowId: workflowIdFor(messageId),
-      args: [request],
-    });
-    assert.equal(outcome.status, 'failed');
-    assert.equal(outcome.fallbackReason, 'region_unserved');
-    assert.deepEqual(outcome.attempts, []);
+    const failure = await client.workflow
+      .execute(deliverMessage, { taskQueue, workflowId: workflowIdFor(messageId), args: [request] })
+      .then(
+        () => assert.fail('a request for another region must not run'),
+        (err: unknown) => err,
+      );
+    assert.ok(failure instanceof WorkflowFailedError);
+    assert.ok(failure.cause instanceof ApplicationFailure);
+    assert.equal(failure.cause.type, REQUEST_REFUSED);
+    assert.equal((failure.cause.details?.[0] as { field: string }).field, 'region');
     assert.equal(carriers.rcsHub.requests.length + euCarriers.rcsHub.requests.length, before);
     assert.equal(carriers.smsc.received.length + euCarriers.smsc.received.length, smsBefore);
   });
