@@ -1,7 +1,7 @@
 import type { MediaRef } from '../domain/message';
 import type { MediaObjectSource, ShortlinkIssuer } from './deps';
 import { mappingFailures } from './failures';
-import { checkedMediaRef, matchingMedia } from './media-ref';
+import { matchingMedia } from './media-ref';
 import type { RecipientRef } from './routing';
 
 export interface ShortlinkInput extends RecipientRef {
@@ -17,10 +17,9 @@ export function createShortlinkActivities(deps: {
 }) {
   return {
     async createShortlink(input: ShortlinkInput): Promise<{ url: string }> {
-      const media = await mappingFailures(async () => {
-        const ref = checkedMediaRef(input.media);
-        return matchingMedia(ref, await deps.mediaObjects.load(ref.mediaId, input.tenant));
-      });
+      const media = await mappingFailures(async () =>
+        matchingMedia(input.media, await deps.mediaObjects.load(input.media.mediaId, input.tenant)),
+      );
       const { url } = await deps.shortlinks.create({
         messageId: input.messageId,
         recipient: input.to,
