@@ -152,7 +152,7 @@ async function assemble(
     kek: env.SHORTLINK_KEK
       ? Buffer.from(env.SHORTLINK_KEK, 'base64')
       : Buffer.from(deriveKey(options.secrets, 'shortlink-kek'), 'hex'),
-    auditLog,
+    databaseUrl: options.databaseUrl,
     auditHashKey: options.secrets.auditHashKey,
     channels,
     logger,
