@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { regionEndpointsSchema } from './regions';
+import { trustProxySchema } from './trust-proxy';
 
 // Every variable Switchboard reads, validated once at start. .env.example and the README's
 // configuration table list the same names; test/config.test.ts keeps them in step.
@@ -108,6 +109,7 @@ export const envSchema = z.object({
     .refine((v) => Buffer.from(v, 'base64').length === 32, 'base64 of 32 bytes')
     .optional(),
   SHORTLINK_TTL_SECONDS: z.coerce.number().int().min(60).max(604_800).default(86_400),
+  SHORTLINK_TRUST_PROXY: trustProxySchema.default(false),
   ACCESS_REQUEST_KEK: z
     .string()
     .refine((v) => Buffer.from(v, 'base64').length === 32, 'base64 of 32 bytes')

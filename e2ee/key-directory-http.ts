@@ -4,6 +4,11 @@
 // here: `keyDirectoryRoutes` (a fastify plugin; Switchboard serves it beside the RBM webhook) and
 // `HttpKeyDirectory` (undici; the `KeyPackageSource` an app's E2eeSender takes).
 //
+// Every request counts against its client's rate limit (ClientLimiter, by address), checked before
+// the bearer token: a client over it gets 429 with Retry-After, others are served. Claims consume
+// one-time KeyPackages, so an unthrottled client could drain a number's packages (every later
+// sender then gets the last-resort one) or hold the database; a token guesser is slowed too.
+//
 // KeyPackages are public keys, but the number is personal data: nothing here logs a number, a
 // URL (URLs may be proxied with bodies), a KeyPackage or a token, and no error carries one.
 
@@ -12,6 +17,8 @@ import type { Logger } from 'pino';
 import { request } from 'undici';
 import type { Dispatcher } from 'undici';
 import { bearerCheck } from '../channels/bearer-auth';
+import { ClientLimiter } from '../channels/client-limiter';
+import type { ClientLimitOptions } from '../channels/client-limiter';
 import { E2eeKeyNegotiationError } from './errors';
 import type { ClaimedKeyPackage, KeyPackageSource } from './key-directory';
 import { registerEscrowMemberRoute } from './escrow-member-http';
@@ -31,7 +38,12 @@ export interface KeyPackagesClaimResponse {
 }
 
 export type KeyDirectoryApiErrorCode =
-  'UNAUTHENTICATED' | 'INVALID_ARGUMENT' | 'NO_KEY_PACKAGES' | 'NOT_ESCROWED' | 'UNAVAILABLE';
+  | 'UNAUTHENTICATED'
+  | 'INVALID_ARGUMENT'
+  | 'NO_KEY_PACKAGES'
+  | 'NOT_ESCROWED'
+  | 'UNAVAILABLE'
+  | 'RESOURCE_EXHAUSTED';
 
 /** Every non-200 answer. `field` names the offending request field on 400. */
 export interface KeyDirectoryApiErrorBody {
@@ -46,8 +58,12 @@ export interface KeyDirectoryRoutesOptions {
   logger?: Logger;
   /** Escrowed tenants' members (e2ee/escrow-member-http.ts); without it the route is not served. */
   escrowMembers?: EscrowMemberSource;
+  /** Requests one client address may make per window. Default DEFAULT_KEY_DIRECTORY_RATE_LIMIT. */
+  rateLimit?: Pick<ClientLimitOptions, 'limit' | 'windowMs'>;
 }
 
+/** 20 claims a second per sending app's address, sustained: above any one app's new recipients. */
+export const DEFAULT_KEY_DIRECTORY_RATE_LIMIT = { limit: 1200, windowMs: 60_000 };
 /** E.164: a plus, a country code not starting with 0, at most 15 digits in all. */
 const E164 = /^\+[1-9]\d{1,14}$/;
 /** A claim body is one short number; anything bigger is not one. */
@@ -61,9 +77,16 @@ const BODY_LIMIT = 4096;
 export function keyDirectoryRoutes(options: KeyDirectoryRoutesOptions): FastifyPluginAsync {
   const refusal = bearerCheck(options.bearerToken, 'key directory');
   const logger = options.logger?.child({ component: 'key-directory-api' });
+  const limiter = new ClientLimiter(options.rateLimit ?? DEFAULT_KEY_DIRECTORY_RATE_LIMIT);
 
   return (app: FastifyInstance) => {
     app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
+      const admission = limiter.take(req.ip);
+      if (!admission.allowed) {
+        logger?.warn({ retryAfterSeconds: admission.retryAfterSeconds }, 'key directory: client throttled');
+        reply.header('retry-after', String(admission.retryAfterSeconds));
+        return apiError(reply, 429, 'RESOURCE_EXHAUSTED', 'Too many requests; retry after the given delay.');
+      }
       const refused = refusal(req.headers.authorization);
       if (refused) {
         logger?.warn({ reason: refused }, 'key directory: bearer refused');

@@ -4,8 +4,12 @@ import pg from 'pg';
 // store/migrations.ts; that list imports the stores, and the stores import this module.
 export type Database = pg.Pool;
 
-export function openDatabase(connectionString: string, max = 10): Database {
-  const pool = new pg.Pool({ connectionString, max });
+export function openDatabase(
+  connectionString: string,
+  max = 10,
+  settings: Pick<pg.PoolConfig, 'application_name' | 'connectionTimeoutMillis'> = {},
+): Database {
+  const pool = new pg.Pool({ connectionString, max, ...settings });
   // An idle client that loses its connection emits 'error'; without a listener it would crash
   // the process instead of being replaced on next use.
   pool.on('error', () => undefined);

@@ -48,4 +48,26 @@ describe('configuration', () => {
         /CODEC_KEYS: id:base64key/.test(err.message),
     );
   });
+
+  it('SHORTLINK_TRUST_PROXY takes false, a hop count or proxy addresses, and refuses true', () => {
+    const trust = (v?: string) =>
+      loadConfig(v === undefined ? {} : { SHORTLINK_TRUST_PROXY: v }).SHORTLINK_TRUST_PROXY;
+    assert.equal(trust(), false);
+    assert.equal(trust('false'), false);
+    assert.equal(trust('1'), 1);
+    assert.deepEqual(trust('10.0.0.0/8, 192.0.2.1,fd00::/8,loopback'), [
+      '10.0.0.0/8',
+      '192.0.2.1',
+      'fd00::/8',
+      'loopback',
+    ]);
+    for (const bad of ['true', '10.0.0.0/33', 'proxy.example.com', '1.2.3.4/8/1', '-1']) {
+      assert.throws(
+        () => trust(bad),
+        (err: unknown) =>
+          err instanceof ConfigError && /SHORTLINK_TRUST_PROXY: false, a hop count/.test(err.message),
+        bad,
+      );
+    }
+  });
 });

@@ -161,7 +161,7 @@ async function assemble(
     env,
     db,
     kek: shortlinkKek,
-    auditLog,
+    databaseUrl: options.databaseUrl,
     auditHashKey: options.secrets.auditHashKey,
     channels,
     logger,

@@ -3,9 +3,18 @@
 //                    ago) and shows the "enter the code" form
 //   POST /s/:token   code=123456 → the media (inline image or download); action=resend → new code
 // Answers: 404 unknown token, 410 expired/revoked/exhausted, 429 client throttled or link locked,
-// 403 wrong code, 503 code not sent. Every request for a token is audited through `audit` with
-// metadata only (link id, message id, recipient hash, outcome): never the token, the code, the
-// number or the media; the logger gets the same and less.
+// 403 wrong code, 503 code not sent. Every request for an existing link is audited through
+// `audit` with metadata only (link id, message id, recipient hash, outcome): never the token, the
+// code, the number or the media; the logger gets the same and less. Requests for links that do
+// not exist are only counted (junk-counter.ts): one summary row per interval, not one per guess.
+//
+// Throttling is per client and counts guesses only (unknown tokens). It is applied after the
+// lookup, to guesses alone: a request for an existing link is always answered on that link's own
+// limits (wrong codes, codes sent, kept in PostgreSQL). So a guessing client, or a flood of
+// guesses arriving through a proxy that makes every user one address, never locks anybody out
+// of a real link. A throttled guesser can still tell a live token from a dead one by the answer,
+// as it could before; 144 random bits make that search hopeless, and the throttle's job is to
+// tell well-behaved clients to back off and to keep guesses cheap.
 //
 // Fastify's own logger stays off: it would log the URL, and the URL is the token. The same goes
 // for any proxy in front of this: keep request paths out of its access log.
@@ -21,8 +30,9 @@ import {
   WrongCodeError,
 } from '../../store/shortlinks';
 import type { OpenedShortlink, ShortlinkRef, StartOpenResult } from '../../store/shortlinks';
-import { ClientLimiter } from './client-limiter';
-import type { ClientLimitOptions } from './client-limiter';
+import { ClientLimiter } from '../client-limiter';
+import type { ClientLimitOptions } from '../client-limiter';
+import type { JunkCounter } from './junk-counter';
 import {
   CONTENT_SECURITY_POLICY,
   codeFormPage,
@@ -47,11 +57,9 @@ export type ShortlinkAuditEventName =
   | 'shortlink.wrong_code'
   | 'shortlink.locked'
   | 'shortlink.gone'
-  | 'shortlink.not_found'
-  | 'shortlink.throttled'
   | 'shortlink.error';
 
-/** One request for a token. Metadata only; linkId/messageId/recipientHash are null for unknown tokens. */
+/** One request for an existing link. Metadata only; the refs are null only for an error without a link. */
 export interface ShortlinkAuditEvent {
   event: ShortlinkAuditEventName;
   /** ISO 8601. */
@@ -65,7 +73,10 @@ export interface ShortlinkAuditEvent {
 
 export interface ShortlinkAppOptions {
   store: ShortlinkService;
-  rateLimit?: ClientLimitOptions;
+  /** Unknown tokens one client may present per window. Default 10 per 15 minutes. */
+  guessLimit?: Pick<ClientLimitOptions, 'limit' | 'windowMs'>;
+  /** Counts requests for links that do not exist; its owner records and stops it. */
+  junk: JunkCounter;
   /**
    * Records an event. A failure to record a successful open withholds the media (503): no open
    * goes unaudited. Failures for other events are logged and do not change the answer.
@@ -73,7 +84,7 @@ export interface ShortlinkAppOptions {
   audit: (event: ShortlinkAuditEvent) => Promise<void>;
   logger: Logger;
   /** Fastify's trustProxy: set it when behind a proxy, or every client is the proxy's address. */
-  trustProxy?: boolean | string | string[];
+  trustProxy?: boolean | number | string | string[];
   now?: () => Date;
 }
 
@@ -100,13 +111,24 @@ const refDetail = (link: ShortlinkRef | null) => ({
   recipientHash: link?.recipientHash ?? null,
 });
 
+/** A hop count as the function fastify would make of it (its types take no number). */
+function trustFunction(trust: ShortlinkAppOptions['trustProxy'] & {}) {
+  if (typeof trust !== 'number') return trust;
+  return (_address: string, hop: number) => hop < trust;
+}
+
 export function buildShortlinkApp(options: ShortlinkAppOptions): FastifyInstance {
   const { store, logger } = options;
   const now = options.now ?? (() => new Date());
-  const limiter = new ClientLimiter({ now: () => now().getTime(), ...options.rateLimit });
+  const guesses = new ClientLimiter({
+    limit: 10,
+    windowMs: 15 * 60_000,
+    ...options.guessLimit,
+    now: () => now().getTime(),
+  });
   const app = Fastify({
     logger: false,
-    trustProxy: options.trustProxy ?? false,
+    trustProxy: trustFunction(options.trustProxy ?? false),
     bodyLimit: 4096,
     routerOptions: { maxParamLength: 1000 },
   });
@@ -143,23 +165,21 @@ export function buildShortlinkApp(options: ShortlinkAppOptions): FastifyInstance
     }
   };
 
-  /** Admission by client; a blocked client gets 429 and nothing else is looked at. */
-  const admit = async (request: FastifyRequest, reply: FastifyReply): Promise<boolean> => {
-    const admission = limiter.admit(request.ip);
-    if (admission.allowed) return true;
-    await record('shortlink.throttled', null, { retryAfterSeconds: admission.retryAfterSeconds });
+  /** A request for a link that does not exist: counted, and throttled per client. */
+  const junk = async (request: FastifyRequest, reply: FastifyReply) => {
+    const admission = guesses.take(request.ip);
+    if (admission.allowed) {
+      options.junk.note('notFound');
+      return html(reply, 404, notFoundPage());
+    }
+    options.junk.note('throttled');
     void reply.header('retry-after', String(admission.retryAfterSeconds));
-    await html(reply, 429, throttledPage(admission.retryAfterSeconds));
-    return false;
+    return html(reply, 429, throttledPage(admission.retryAfterSeconds));
   };
 
   /** The answers common to GET and POST for a link that cannot be opened, or none at all. */
   const refusal = async (request: FastifyRequest, reply: FastifyReply, err: unknown, method: string) => {
-    if (err instanceof ShortlinkNotFoundError) {
-      limiter.noteUnknownToken(request.ip);
-      await record('shortlink.not_found', null, { method });
-      return html(reply, 404, notFoundPage());
-    }
+    if (err instanceof ShortlinkNotFoundError) return junk(request, reply);
     if (err instanceof ShortlinkGoneError) {
       await record('shortlink.gone', err.link, { reason: err.reason, method });
       return html(reply, 410, gonePage(err.reason));
@@ -202,21 +222,16 @@ export function buildShortlinkApp(options: ShortlinkAppOptions): FastifyInstance
     );
   };
 
-  app.get<{ Params: TokenParams }>('/s/:token', { exposeHeadRoute: false }, async (request, reply) => {
-    if (!(await admit(request, reply))) return reply;
-    return sendCode(request, reply, request.params.token, 'GET');
-  });
+  app.get<{ Params: TokenParams }>('/s/:token', { exposeHeadRoute: false }, async (request, reply) =>
+    sendCode(request, reply, request.params.token, 'GET'),
+  );
 
   // Link previews probe with HEAD: answered alike for every token, without a lookup or a code.
-  app.head('/s/:token', async (request, reply) => {
-    if (!(await admit(request, reply))) return reply;
-    return reply.code(200).type('text/html; charset=utf-8').send();
-  });
+  app.head('/s/:token', async (_request, reply) => reply.code(200).type('text/html; charset=utf-8').send());
 
   app.post<{ Params: TokenParams; Body: Record<string, unknown> | undefined }>(
     '/s/:token',
     async (request, reply) => {
-      if (!(await admit(request, reply))) return reply;
       const { token } = request.params;
       const body = request.body ?? {};
       if (body.action === 'resend') return sendCode(request, reply, token, 'POST');
@@ -254,11 +269,7 @@ export function buildShortlinkApp(options: ShortlinkAppOptions): FastifyInstance
 
   app.setNotFoundHandler(async (request, reply) => {
     // A token too long for the route, or /s/ with extra segments: still a guess.
-    if (request.url.startsWith('/s/')) {
-      if (!(await admit(request, reply))) return reply;
-      limiter.noteUnknownToken(request.ip);
-      await record('shortlink.not_found', null, { method: request.method });
-    }
+    if (request.url.startsWith('/s/')) return junk(request, reply);
     return html(reply, 404, notFoundPage());
   });
 

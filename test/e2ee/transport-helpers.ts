@@ -10,6 +10,7 @@ import { Agent } from 'undici';
 import type { Dispatcher } from 'undici';
 import { ReceiptRouter } from '../../channels/receipts/receipt-router';
 import type { KeyPackageSource } from '../../e2ee/key-directory';
+import type { KeyDirectoryRoutesOptions } from '../../e2ee/key-directory-http';
 import { RBM_WEBHOOK_PATH, startReceiptsServer } from '../../workers/receipts-server';
 import { AGENT_ID, CLIENT_TOKEN } from '../channels/rcs-helpers';
 
@@ -53,6 +54,7 @@ export interface SwitchboardEndpoint {
 export async function startSwitchboardEndpoint(
   directory: KeyPackageSource,
   logger: Logger = pino({ enabled: false }),
+  rateLimit?: KeyDirectoryRoutesOptions['rateLimit'],
 ): Promise<SwitchboardEndpoint> {
   const events: RoutedEvent[] = [];
   const router = new ReceiptRouter({
@@ -74,7 +76,7 @@ export async function startSwitchboardEndpoint(
     agentIds: [AGENT_ID],
     router,
     logger,
-    keyDirectory: { directory, bearerToken: DIRECTORY_TOKEN },
+    keyDirectory: { directory, bearerToken: DIRECTORY_TOKEN, ...(rateLimit ? { rateLimit } : {}) },
   });
   return {
     baseUrl: url,

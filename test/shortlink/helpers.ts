@@ -8,6 +8,8 @@ import { crc32, deflateSync } from 'node:zlib';
 import pino from 'pino';
 import type { Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
+import { JunkCounter } from '../../channels/shortlink/junk-counter';
+import type { JunkSummary } from '../../channels/shortlink/junk-counter';
 import { buildShortlinkApp } from '../../channels/shortlink/shortlink-app';
 import type { ShortlinkAppOptions, ShortlinkAuditEvent } from '../../channels/shortlink/shortlink-app';
 import type { Database } from '../../store/database';
@@ -123,6 +125,10 @@ export interface AppHarness {
   app: FastifyInstance;
   base: string;
   events: ShortlinkAuditEvent[];
+  /** Requests for links that do not exist, counted rather than audited. */
+  junk: JunkCounter;
+  /** What the junk counter recorded (on close at the latest). */
+  junkSummaries: JunkSummary[];
   logLines: string[];
   /** Set to make audit() throw. */
   failAudit: { value: boolean };
@@ -130,13 +136,22 @@ export interface AppHarness {
 }
 
 export async function startApp(
-  options: Omit<ShortlinkAppOptions, 'audit' | 'logger'> & { logger?: Logger },
+  options: Omit<ShortlinkAppOptions, 'audit' | 'logger' | 'junk'> & { logger?: Logger },
 ): Promise<AppHarness> {
   const events: ShortlinkAuditEvent[] = [];
+  const junkSummaries: JunkSummary[] = [];
   const failAudit = { value: false };
   const captured = captureLogger();
+  const junk = new JunkCounter({
+    logger: captured.logger,
+    record: async (summary) => {
+      await Promise.resolve();
+      junkSummaries.push(summary);
+    },
+  });
   const app = buildShortlinkApp({
     ...options,
+    junk,
     logger: options.logger ?? captured.logger,
     audit: async (event) => {
       await Promise.resolve();
@@ -150,8 +165,13 @@ export async function startApp(
     app,
     base: `http://127.0.0.1:${port}`,
     events,
+    junk,
+    junkSummaries,
     logLines: captured.lines,
     failAudit,
-    close: () => app.close(),
+    close: async () => {
+      await app.close();
+      await junk.stop();
+    },
   };
 }

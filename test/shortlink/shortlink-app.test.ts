@@ -1,6 +1,7 @@
 // The shortlink page over real HTTP on an ephemeral port, backed by ShortlinkStore on a real
 // PostgreSQL. Client addresses come from X-Forwarded-For (trustProxy), so each test is a client
 // of its own; one test runs without trustProxy to see the socket's own address throttled.
+// test/security/ has the attacks on the page over the worker's own wiring.
 
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -39,7 +40,7 @@ describe('shortlink page (HTTP)', () => {
     web = await startApp({
       store: h.store,
       trustProxy: true,
-      rateLimit: { unknownTokens: 5, requests: 100, windowMs: 60_000 },
+      guessLimit: { limit: 5, windowMs: 60_000 },
       now: () => h.clock.now,
     });
     requests = 0;
@@ -251,16 +252,24 @@ describe('shortlink page (HTTP)', () => {
     const blocked = await get(randomBytes(18).toString('base64url'), guesser);
     assert.equal(blocked.status, 429);
     assert.ok(Number(blocked.headers.get('retry-after')) > 0);
-    // Blocked for every token, a real one included, and for codes.
-    assert.equal((await get(link.token, guesser)).status, 429);
-    assert.equal((await post(link.token, guesser, { code: '123456' })).status, 429);
-    assert.equal(h.codes.length, 0);
-    // Another client is served.
-    assert.equal((await get(link.token, newIp())).status, 200);
+    assert.equal(
+      (await post(randomBytes(18).toString('base64url'), guesser, { code: '123456' })).status,
+      429,
+    );
+    // A real link is answered on its own limits, even to the throttled client.
+    assert.equal((await get(link.token, guesser)).status, 200);
+    assert.equal(h.codes.length, 1);
+    // Another client's guesses are its own.
+    assert.equal((await get(randomBytes(18).toString('base64url'), newIp())).status, 404);
     // After the window, the guesser is served again.
     h.clock.advance(60_000);
     assert.equal((await get(randomBytes(18).toString('base64url'), guesser)).status, 404);
-    assert.ok(web.events.filter((e) => e.event === 'shortlink.throttled').length >= 3);
+    assert.deepEqual(web.junk.totals(), { notFound: 7, throttled: 2 });
+    assert.deepEqual(
+      web.events.map((e) => e.event),
+      ['shortlink.code_sent'],
+      'guesses are counted, not audited',
+    );
   });
 
   it('counts malformed tokens and extra path segments as guesses too', async () => {
@@ -272,7 +281,7 @@ describe('shortlink page (HTTP)', () => {
   });
 
   it('throttles guesses by socket address without trustProxy', async () => {
-    const direct = await startApp({ store: h.store, rateLimit: { unknownTokens: 3 } });
+    const direct = await startApp({ store: h.store, guessLimit: { limit: 3, windowMs: 60_000 } });
     try {
       const statuses: number[] = [];
       for (let i = 0; i < 4; i++) {
@@ -309,7 +318,7 @@ describe('shortlink page (HTTP)', () => {
     assert.equal(web.events[0]!.detail.reason, 'delivery-failed');
   });
 
-  it('audits every request for a token, once, without secrets', async () => {
+  it('audits every request for an existing link, once, without secrets; counts the others', async () => {
     const link = await createLink({ maxOpens: 2 });
     const ip = newIp();
     await get(link.token, ip);
@@ -321,7 +330,9 @@ describe('shortlink page (HTTP)', () => {
     await post(link.token, ip, { code: h.lastCode() });
     await get(link.token, ip);
     await get(randomBytes(18).toString('base64url'), ip);
-    assert.equal(web.events.length, requests, 'one audit event per request');
+    await post(randomBytes(18).toString('base64url'), ip, { code: '123456' });
+    assert.equal(web.events.length, requests - 2, 'one audit event per request for the link');
+    assert.deepEqual(web.junk.totals(), { notFound: 2, throttled: 0 });
     assert.deepEqual(
       web.events.map((e) => e.event),
       [
@@ -332,12 +343,11 @@ describe('shortlink page (HTTP)', () => {
         'shortlink.code_sent',
         'shortlink.open',
         'shortlink.gone',
-        'shortlink.not_found',
       ],
     );
     for (const e of web.events) {
       assert.ok(!Number.isNaN(Date.parse(e.at)));
-      if (e.event !== 'shortlink.not_found') assert.equal(e.messageId, link.messageId);
+      assert.equal(e.messageId, link.messageId);
     }
     assertNothingLeaked([link.token, ...h.codes.map((c) => c.code), h.codes[0]!.recipient]);
   });
