@@ -5,7 +5,7 @@ import type { ChannelFailureDetails } from '../domain/failures';
 import type { DeliveryPolicy, RecipientCapability } from '../domain/message';
 import type { RoutingContext } from '../domain/rollout';
 import { cohortBucket } from '../store/rollout/cohort';
-import type { GuardSource, PreferenceSource, RegionalChannels, RolloutSource } from './deps';
+import type { GuardSource, PreferenceSource, RegionalChannels, RolloutSource, RoutingMeter } from './deps';
 import { toApplicationFailure } from './failures';
 
 export interface RecipientRef {
@@ -38,6 +38,7 @@ export interface RoutingDeps {
   guard: Pick<GuardSource, 'get'>;
   /** Key of the hash that places a recipient in the cohort order. */
   cohortKey: string;
+  meter?: RoutingMeter;
 }
 
 export function createRoutingActivities(deps: RoutingDeps) {
@@ -92,8 +93,14 @@ export function createRoutingActivities(deps: RoutingDeps) {
   return {
     /** The policy (recorded in history), the recipient's capability and the region's rollout state. */
     async prepareDelivery(input: RecipientRef): Promise<DeliveryLookups> {
-      const [probed, routing] = await Promise.all([probe(input), routingContext(input)]);
-      return { policy: deps.policy, ...probed, routing };
+      try {
+        const [probed, routing] = await Promise.all([probe(input), routingContext(input)]);
+        deps.meter?.decided(input.region, 'ok');
+        return { policy: deps.policy, ...probed, routing };
+      } catch (err) {
+        deps.meter?.decided(input.region, 'error');
+        throw err;
+      }
     },
   };
 }

@@ -6,6 +6,7 @@ import { buildShortlinkApp } from '../channels/shortlink/shortlink-app';
 import type { ShortlinkAuditEvent } from '../channels/shortlink/shortlink-app';
 import { regionFor } from '../domain/residency';
 import type { Env } from '../config';
+import type { HttpMeter } from '../channels/http-meter';
 import type { AuditLog } from '../store/audit-log';
 import type { Database } from '../store/database';
 import { ShortlinkStore } from '../store/shortlinks';
@@ -27,6 +28,7 @@ export async function startShortlinks(options: {
   auditHashKey: string;
   channels: RegionalChannels;
   logger: Logger;
+  meter?: HttpMeter;
 }): Promise<{ store: ShortlinkStore; links: LinkMaker; url: string; server: FastifyInstance }> {
   const { env, logger } = options;
   const store = new ShortlinkStore({
@@ -67,7 +69,12 @@ export async function startShortlinks(options: {
       ],
     );
   };
-  const server = buildShortlinkApp({ store, audit, logger: logger.child({ component: 'shortlinks' }) });
+  const server = buildShortlinkApp({
+    store,
+    audit,
+    logger: logger.child({ component: 'shortlinks' }),
+    ...(options.meter ? { meter: options.meter } : {}),
+  });
   const url = await server.listen({ host: env.SHORTLINK_HOST, port: env.SHORTLINK_PORT });
   // Port 0 (tests) has no configured public URL: links then point at the port we got.
   const baseUrl = env.SHORTLINK_PORT === 0 ? url : env.SHORTLINK_BASE_URL;

@@ -23,6 +23,8 @@ import {
 import type { OpenedShortlink, ShortlinkRef, StartOpenResult } from '../../store/shortlinks';
 import { ClientLimiter } from './client-limiter';
 import type { ClientLimitOptions } from './client-limiter';
+import { meterRequests } from '../http-meter';
+import type { HttpMeter } from '../http-meter';
 import {
   CONTENT_SECURITY_POLICY,
   codeFormPage,
@@ -72,6 +74,7 @@ export interface ShortlinkAppOptions {
    */
   audit: (event: ShortlinkAuditEvent) => Promise<void>;
   logger: Logger;
+  meter?: HttpMeter;
   /** Fastify's trustProxy: set it when behind a proxy, or every client is the proxy's address. */
   trustProxy?: boolean | string | string[];
   now?: () => Date;
@@ -110,6 +113,7 @@ export function buildShortlinkApp(options: ShortlinkAppOptions): FastifyInstance
     bodyLimit: 4096,
     routerOptions: { maxParamLength: 1000 },
   });
+  meterRequests(app, options.meter);
 
   app.addContentTypeParser(
     'application/x-www-form-urlencoded',
