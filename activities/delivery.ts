@@ -4,7 +4,7 @@ import type { RevokeResult } from '../channels/rcs/types';
 import { normaliseSmscId } from '../channels/sms/delivery-receipt';
 import type { SmsPartRef } from '../channels/sms/types';
 import type { AuditContext, AuditEntry } from '../domain/audit';
-import type { AuditSink, RcsSendIndex, RegionalChannels, SmsSubmissionIndex } from './deps';
+import type { AuditSink, DeliveryMeter, RcsSendIndex, RegionalChannels, SmsSubmissionIndex } from './deps';
 import { mappingFailures } from './failures';
 import type { RecipientRef } from './routing';
 
@@ -62,10 +62,25 @@ export interface DeliveryDeps {
   rcsSends: RcsSendIndex;
   smsSubmissions: SmsSubmissionIndex;
   audit: AuditSink;
+  meter?: DeliveryMeter;
 }
 
 /** Sends, revokes and the audit trail of one message. */
 export function createDeliveryActivities(deps: DeliveryDeps) {
+  // Outcomes are counted here, where the final audit row ('completed'/'failed') is written, and
+  // only for the rows this very call inserted. The trail is idempotent per (messageId, seq): a
+  // retried activity, or a workflow task replayed after a worker crash that schedules the write
+  // again, inserts nothing and so counts nothing. The workflow itself never touches a meter.
+  const append = async (context: AuditContext, entries: AuditEntry[]): Promise<void> => {
+    const inserted = await deps.audit.append(context, entries);
+    if (!deps.meter || inserted.length === 0) return;
+    const isNew = new Set(inserted.map((k) => `${k.seq}\0${k.messageId}`));
+    deps.meter.audited(
+      context,
+      entries.filter((e) => isNew.has(`${e.seq}\0${e.messageId}`)),
+    );
+  };
+
   const recordSent = async (
     audit: SendAuditInput,
     detail: AuditEntry['detail'],
@@ -76,7 +91,7 @@ export function createDeliveryActivities(deps: DeliveryDeps) {
       occurredAt: new Date().toISOString(),
     };
     try {
-      await deps.audit.append(audit.context, [...audit.before, accepted]);
+      await append(audit.context, [...audit.before, accepted]);
       return { recorded: true };
     } catch {
       return { recorded: false };
@@ -165,7 +180,7 @@ export function createDeliveryActivities(deps: DeliveryDeps) {
     },
 
     async recordAudit(input: AuditInput): Promise<void> {
-      await deps.audit.append(input.context, input.entries);
+      await append(input.context, input.entries);
     },
   };
 }

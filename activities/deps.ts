@@ -17,9 +17,26 @@ export interface CapabilityProbe {
 }
 
 export interface AuditSink {
-  append(context: AuditContext, entries: AuditEntry[]): Promise<unknown>;
+  /** Resolves to the rows that were new (a retried write's rows were there already). */
+  append(
+    context: AuditContext,
+    entries: AuditEntry[],
+  ): Promise<ReadonlyArray<{ messageId: string; seq: number }>>;
   /** Whether the trail of `messageId` has a row at `seq`. */
   hasEntry(messageId: string, seq: number): Promise<boolean>;
+}
+
+/**
+ * Counts what audit rows say (metrics/delivery-meter.ts): given only the rows an append actually
+ * inserted, so a retried activity or a replayed workflow task never counts a message twice.
+ */
+export interface DeliveryMeter {
+  audited(context: AuditContext, entries: AuditEntry[]): void;
+}
+
+/** Routing control plane availability (prepareDelivery). */
+export interface RoutingMeter {
+  decided(region: string, result: 'ok' | 'error'): void;
 }
 
 export interface SmsSubmissionIndex {

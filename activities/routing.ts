@@ -7,7 +7,7 @@ import type { ChannelFailureDetails } from '../domain/failures';
 import type { DeliveryPolicy, DeliveryRequest, RecipientCapability } from '../domain/message';
 import type { RoutingContext } from '../domain/rollout';
 import { cohortBucket } from '../store/rollout/cohort';
-import type { GuardSource, PreferenceSource, RegionalChannels, RolloutSource } from './deps';
+import type { GuardSource, PreferenceSource, RegionalChannels, RolloutSource, RoutingMeter } from './deps';
 import { toApplicationFailure } from './failures';
 
 export interface RecipientRef {
@@ -40,6 +40,7 @@ export interface RoutingDeps {
   guard: Pick<GuardSource, 'get'>;
   /** Key of the hash that places a recipient in the cohort order. */
   cohortKey: string;
+  meter?: RoutingMeter;
 }
 
 export function createRoutingActivities(deps: RoutingDeps) {
@@ -99,8 +100,14 @@ export function createRoutingActivities(deps: RoutingDeps) {
     async prepareDelivery({ request }: { request: DeliveryRequest }): Promise<DeliveryLookups> {
       const valid = refusedUnlessValid(request);
       const ref = { messageId: valid.messageId, to: valid.to, region: valid.region };
-      const [probed, routing] = await Promise.all([probe(ref), routingContext(ref)]);
-      return { policy: deps.policy, ...probed, routing };
+      try {
+        const [probed, routing] = await Promise.all([probe(ref), routingContext(ref)]);
+        deps.meter?.decided(ref.region, 'ok');
+        return { policy: deps.policy, ...probed, routing };
+      } catch (err) {
+        deps.meter?.decided(ref.region, 'error');
+        throw err;
+      }
     },
   };
 }

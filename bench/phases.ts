@@ -34,6 +34,8 @@ import { ResourceMeter } from './resources';
 import type { ResourceUse } from './resources';
 import type { BenchStack } from './stack';
 import { latencyStats, percentile, throughput } from './stats';
+import { SwitchboardMetrics, channelMeters, deliveryMeter, httpMeter, routingMeter } from '../metrics';
+import type { AuditEntry } from '../domain/audit';
 
 /** What every bench message says. Never printed. */
 const TEXT = 'Switchboard benchmark message';
@@ -628,6 +630,8 @@ export interface MicroResult {
   probeOnHit: { iterations: number; medianUs: number; p99Us: number };
   probeAndRouteOnHit: { iterations: number; medianUs: number; p99Us: number };
   probeStats: CachedCapabilityProbe['stats'];
+  /** CPU of one message's metric calls (metricsCostPerMessage); absent in runs of older revisions. */
+  metricsPerMessage?: { messages: number; cpuUs: number };
 }
 
 export async function micro(h: Harness): Promise<MicroResult> {
@@ -710,8 +714,63 @@ export async function micro(h: Harness): Promise<MicroResult> {
       probeOnHit: stat(probeUs),
       probeAndRouteOnHit: stat(routeUs),
       probeStats: probe.stats,
+      metricsPerMessage: metricsCostPerMessage(plan.probeIterations * 5),
     };
   } finally {
     await db.end();
   }
+}
+
+/**
+ * Every metric call one message makes through the pipeline, as the worker makes them: the
+ * routing decision, a capability lookup, the hub's capability answer and send, the webhook's
+ * request, one SMPP submit, and the delivery meter for its 'accepted' and 'completed' rows
+ * (outcome, RCS eligibility, latency, receipt and E2EE histograms). CPU µs per message.
+ */
+export function metricsCostPerMessage(messages: number): { messages: number; cpuUs: number } {
+  const metrics = new SwitchboardMetrics('bench');
+  const channel = channelMeters(metrics, 'us');
+  const routing = routingMeter(metrics);
+  const delivery = deliveryMeter(metrics);
+  const http = httpMeter(metrics, 'receipts');
+  const submittedAt = new Date().toISOString();
+  const context = { tenant: 'bench', recipient: '+15550100001', region: 'us', flow: 'standard', submittedAt };
+  const row = (event: string, seq: number, detail: AuditEntry['detail']): AuditEntry => ({
+    messageId: 'bench',
+    seq,
+    event,
+    channel: 'rcs',
+    result: event,
+    errorCode: null,
+    detail,
+    occurredAt: new Date().toISOString(),
+  });
+  const accepted = [row('accepted', 2, {})];
+  const completed = [
+    row('completed', 5, {
+      fallbackReason: null,
+      totalMs: 180,
+      flow: 'standard',
+      rcsEligible: true,
+      rcsFellBack: false,
+      rcsMs: 120,
+      smsMs: null,
+      e2eeNegotiationMs: 2,
+    }),
+  ];
+  const once = () => {
+    routing.decided('us', 'ok');
+    channel.capabilities.lookup('hit');
+    channel.rcsHub.request('capability', 200);
+    channel.rcsHub.request('send', 200);
+    http.request('/rbm/events', 200);
+    channel.smpp.submitted(0.004);
+    delivery.audited(context, accepted);
+    delivery.audited(context, completed);
+  };
+  for (let i = 0; i < 1000; i++) once();
+  const start = process.cpuUsage();
+  for (let i = 0; i < messages; i++) once();
+  const used = process.cpuUsage(start);
+  return { messages, cpuUs: (used.user + used.system) / messages };
 }

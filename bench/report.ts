@@ -119,6 +119,22 @@ export function renderTable(r: BenchReport): string {
     `routing decision on a cache hit:              probe() median ${fmt(r.micro.probeOnHit.medianUs, 1)} µs ` +
       `(p99 ${fmt(r.micro.probeOnHit.p99Us, 1)}) · probe() + route() median ${fmt(r.micro.probeAndRouteOnHit.medianUs, 1)} µs`,
   );
+  const metricsCost = r.micro.metricsPerMessage;
+  if (metricsCost)
+    out.push(
+      `metrics cost per message (target < 2 %):      ${fmt(metricsCost.cpuUs, 1)} µs CPU · ${paths
+        .map((x) => {
+          const u = x.closed.resources;
+          // CPU per 1,000 messages in ms = µs per message: the worker's process and the parts it drives.
+          const pipelineUs = per1000(
+            u.benchCpuMs + (u.temporalCpuMs ?? 0) + (u.postgresCpuMs ?? 0) + (u.carriersCpuMs ?? 0),
+            x.closed.completed,
+          );
+          if (pipelineUs === null || pipelineUs === 0) return `${x.label} –`;
+          return `${x.label} ${fmt((100 * metricsCost.cpuUs) / pipelineUs, 3)} % of ${fmt(pipelineUs / 1000, 2)} ms`;
+        })
+        .join(' · ')}`,
+    );
   const auditMs = r.micro.auditAppend.medianMs;
   out.push(
     `audit write cost per message:                 ${paths

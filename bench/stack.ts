@@ -174,6 +174,8 @@ export async function startBenchStack(logger: Logger): Promise<BenchStack> {
       RECEIPTS_PORT: '0',
       SHORTLINK_HOST: '127.0.0.1',
       SHORTLINK_PORT: '0',
+      METRICS_PORT: '0',
+      TEMPORAL_METRICS_PORT: '0',
       // One region, the sandbox's; no guard workflows (npm start runs those, startWorker does not).
       REGION_ENDPOINTS: '{}',
       GUARD_REGIONS: '',

@@ -153,6 +153,10 @@ export const envSchema = z.object({
     })
     .pipe(workerOptionsSchema)
     .default({}),
+
+  METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  METRICS_PORT: port.default(9464),
+  TEMPORAL_METRICS_PORT: port.default(9465),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -23,6 +23,8 @@ export interface AuditContext {
   recipient: string;
   region: string;
   flow: string;
+  /** The request's submittedAt: where latency metrics start. Not stored in the trail. */
+  submittedAt?: string;
 }
 
 /** A context whose recipient is already hashed (exports record the hash of what they looked up). */

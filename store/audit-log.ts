@@ -10,6 +10,8 @@
 // - audit_append() in PostgreSQL writes a batch in one round trip: locks the chains' head rows in
 //   shard order, skips entries whose (message_id, seq) exists (a retried activity adds nothing),
 //   hashes, inserts, advances the heads. The app role can call it but cannot INSERT directly.
+//   It calls it through audit_append_rows() (store/audit-new-rows.ts), which answers which rows
+//   were new: a retried write's outcome is then counted once (metrics).
 // - audit_log is partitioned by month of recorded_at (assigned under the chain lock, never
 //   decreasing within a chain): retention drops whole partitions (store/audit-retention.ts).
 // - UPDATE, DELETE and TRUNCATE are refused by triggers, even to the table owner, and are not
@@ -18,6 +20,12 @@
 import { createHmac } from 'node:crypto';
 import type { AuditContext, AuditDetailValue, AuditEntry, HashedAuditContext } from '../domain/audit';
 import type { Database } from './database';
+
+/** A row's identity in the trail. */
+export interface AuditKey {
+  messageId: string;
+  seq: number;
+}
 
 export interface AuditRow extends AuditEntry {
   tenant: string;
@@ -39,7 +47,7 @@ export class AuditInputError extends Error {
 export interface AuditLogOptions {
   /**
    * Stamp rows with this clock instead of the database's. Only for tests of retention: it calls
-   * audit_append_at(), which the application role is not granted.
+   * audit_append_rows_at(), which the application role is not granted.
    */
   recordedAt?: () => Date;
 }
@@ -99,8 +107,8 @@ export class AuditLog {
     return createHmac('sha256', this.recipientHashKey).update(e164).digest('hex');
   }
 
-  /** Appends entries, chained; returns how many rows were new (0 when all were there already). */
-  async append(context: AuditContext, entries: AuditEntry[]): Promise<number> {
+  /** Appends entries, chained; returns the rows that were new (none when all were there already). */
+  async append(context: AuditContext, entries: AuditEntry[]): Promise<AuditKey[]> {
     return this.appendHashed(
       {
         tenant: context.tenant,
@@ -112,16 +120,16 @@ export class AuditLog {
     );
   }
 
-  async appendHashed(context: HashedAuditContext, entries: AuditEntry[]): Promise<number> {
-    if (entries.length === 0) return 0;
+  async appendHashed(context: HashedAuditContext, entries: AuditEntry[]): Promise<AuditKey[]> {
+    if (entries.length === 0) return [];
     const params: unknown[] = [JSON.stringify(context), JSON.stringify(entries.map(toEntryJson))];
     const clock = this.options.recordedAt;
     const sql = clock
-      ? 'SELECT audit_append_at($1::jsonb, $2::jsonb, $3) AS inserted'
-      : 'SELECT audit_append($1::jsonb, $2::jsonb) AS inserted';
+      ? 'SELECT message_id, seq FROM audit_append_rows_at($1::jsonb, $2::jsonb, $3)'
+      : 'SELECT message_id, seq FROM audit_append_rows($1::jsonb, $2::jsonb)';
     if (clock) params.push(clock());
-    const { rows } = await this.db.query<{ inserted: number }>(sql, params);
-    return rows[0]?.inserted ?? 0;
+    const { rows } = await this.db.query<{ message_id: string; seq: number }>(sql, params);
+    return rows.map((r) => ({ messageId: r.message_id, seq: r.seq }));
   }
 
   async hasEntry(messageId: string, seq: number): Promise<boolean> {

@@ -38,7 +38,7 @@ function smsSender({
     smsSubmissions,
     channels: { forRegion: () => ({ smsGateway }) as unknown as ChannelSet },
     rcsSends: { record: () => Promise.reject(new Error('sendSms records no RCS send')) },
-    audit: { append: () => Promise.resolve(), hasEntry: () => Promise.resolve(false) },
+    audit: { append: () => Promise.resolve([]), hasEntry: () => Promise.resolve(false) },
   });
   return (message: ReturnType<typeof input>) => activities.sendSms(message);
 }

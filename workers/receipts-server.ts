@@ -8,6 +8,8 @@ import { RBM_SIGNATURE_HEADER, processRbmWebhookPost } from '../channels/rcs/web
 import { registerKeyDirectoryRoutes } from '../e2ee/key-directory-http';
 import type { KeyDirectoryRoutesOptions } from '../e2ee/key-directory-http';
 import { RejectionLog } from './rejection-log';
+import { meterRequests } from '../channels/http-meter';
+import type { HttpMeter } from '../channels/http-meter';
 import { mediaUploadRoutes } from '../channels/media/upload-routes';
 import type { MediaUploadRoutesOptions } from '../channels/media/upload-routes';
 
@@ -43,9 +45,11 @@ export async function startReceiptsServer(options: {
   /** At most one line per this interval for rejected posts (10 s). */
   rejectionLogIntervalMs?: number;
   mediaUploads?: Omit<MediaUploadRoutesOptions, 'logger'>;
+  meter?: HttpMeter;
 }): Promise<{ url: string; server: FastifyInstance }> {
   // Close does not wait for keep-alive clients (RBM, apps): shutdown must not hang on them.
   const server = Fastify({ logger: false, forceCloseConnections: true });
+  meterRequests(server, options.meter);
   const agents = new Set(options.agentIds);
   const seen = new LRUCache<string, true>({ max: SEEN_EVENT_IDS });
   const rejections = new RejectionLog(

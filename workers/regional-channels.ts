@@ -11,6 +11,7 @@ import type { SmsGateway } from '../channels/sms/types';
 import type { Env } from '../config';
 import type { RegionEndpoint } from '../config/regions';
 import type { SharedCapabilityStore } from '../channels/rcs/capability-cache';
+import type { ChannelMeters, SmppState } from '../metrics/channel-meters';
 
 function parseRegionTtls(spec: string | undefined): Record<string, { freshTtlMs: number; maxAgeMs: number }> {
   const ttls: Record<string, { freshTtlMs: number; maxAgeMs: number }> = {};
@@ -81,22 +82,36 @@ export function smppGatewayOptions(
  */
 export function buildRegionalChannels(
   env: Env,
-  options: { sharedCapabilities: SharedCapabilityStore; logger: Logger },
-): RegionalChannels & { gateways(): SmsGateway[]; regions(): string[]; agentIds(): string[] } {
+  options: {
+    sharedCapabilities: SharedCapabilityStore;
+    logger: Logger;
+    meters?: (region: string) => ChannelMeters;
+  },
+): RegionalChannels & {
+  gateways(): SmsGateway[];
+  regions(): string[];
+  agentIds(): string[];
+  smppStates(): Map<string, SmppState>;
+} {
   const sets = new Map<string, ChannelSet>();
+  const smpp = new Map<string, SmppGateway>();
   for (const [region, e] of endpointsOf(env)) {
     const logger = options.logger.child({ region });
+    const meters = options.meters?.(region);
     const rcsHub = new RbmHubClient({
       baseUrl: e.rcsHubUrl,
       agentId: e.rcsAgentId,
       tokenProvider: staticTokenProvider(e.rcsHubToken),
       timeoutMs: env.RCS_HUB_TIMEOUT_MS,
       logger: logger.child({ component: 'rcs-hub' }),
+      ...(meters ? { meter: meters.rcsHub } : {}),
     });
     const smsGateway = new SmppGateway({
       ...smppGatewayOptions(env, e),
       logger: logger.child({ component: 'smpp' }),
+      ...(meters ? { meter: meters.smpp } : {}),
     });
+    smpp.set(region, smsGateway);
     const capabilities: CapabilityProbe = new CachedCapabilityProbe(
       new CapabilityCache({
         hub: rcsHub,
@@ -105,6 +120,7 @@ export function buildRegionalChannels(
         regionOf: () => region,
         regionTtls: parseRegionTtls(env.CAPABILITY_REGION_TTLS),
         logger: logger.child({ component: 'capability-cache' }),
+        ...(meters ? { meter: meters.capabilities } : {}),
       }),
     );
     sets.set(region, { rcsHub, smsGateway, capabilities });
@@ -118,5 +134,6 @@ export function buildRegionalChannels(
     gateways: () => [...sets.values()].map((s) => s.smsGateway),
     regions: () => [...sets.keys()],
     agentIds: () => [...new Set([...endpointsOf(env).values()].map((e) => e.rcsAgentId))],
+    smppStates: () => new Map([...smpp].map(([region, g]) => [region, g])),
   };
 }

@@ -11,6 +11,7 @@ import type { Env } from '../config';
 import { AuditLog } from '../store/audit-log';
 import type { HashedAuditContext } from '../domain/audit';
 import { openDatabase } from '../store/database';
+import type { HttpMeter } from '../channels/http-meter';
 import type { Database } from '../store/database';
 import { ShortlinkStore } from '../store/shortlinks';
 import type { CreateShortlinkInput } from '../store/shortlinks';
@@ -50,6 +51,7 @@ export async function startShortlinks(options: {
   auditHashKey: string;
   channels: RegionalChannels;
   logger: Logger;
+  meter?: HttpMeter;
 }): Promise<{
   links: LinkMaker;
   url: string;
@@ -119,6 +121,7 @@ export async function startShortlinks(options: {
     audit,
     junk,
     trustProxy: env.SHORTLINK_TRUST_PROXY,
+    ...(options.meter ? { meter: options.meter } : {}),
     logger: logger.child({ component: 'shortlinks' }),
   });
   server.addHook('onClose', async () => {

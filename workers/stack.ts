@@ -15,14 +15,14 @@ import type { SandboxCarriers } from './sandbox-carriers';
 import { STACK_DEV_SERVER_ARGS, startDevServer } from './temporal-server';
 import type { DevServer } from './temporal-server';
 import { RBM_WEBHOOK_PATH } from './receipts-server';
-import { installTemporalRuntime } from './temporal-runtime';
+import { installTemporalRuntime, temporalMetricsAddress } from './temporal-runtime';
 import { ensureGuards } from './guards';
 import { startWorker } from './worker';
 
 async function main(): Promise<void> {
   const env = loadConfig();
   const logger = createLogger(env.LOG_LEVEL, env.LOG_FORMAT);
-  installTemporalRuntime(logger);
+  installTemporalRuntime(logger, temporalMetricsAddress(env));
   const dir = dataDir(env);
   const secrets = resolveSecrets({ ...env, DATA_DIR: dir });
   const stops: Array<() => Promise<void>> = [];
@@ -124,6 +124,9 @@ async function main(): Promise<void> {
       logger.info(
         `to read payloads in the Web UI, paste the URL in ${codecServer.browserEndpointFile} into its Codec Server setting`,
       );
+    logger.info(`metrics: ${worker.metricsUrl}`);
+    const sdkMetrics = temporalMetricsAddress(env);
+    if (sdkMetrics) logger.info(`Temporal SDK metrics: http://${sdkMetrics}/metrics`);
     logger.info('try: npx switchboard send --to +15550100001 --text hi --wait');
   } catch (err) {
     logger.error({ err }, `start failed: ${err instanceof Error ? err.message : String(err)}`);

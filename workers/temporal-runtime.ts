@@ -36,8 +36,13 @@ class PinoTemporalLogger implements TemporalLogger {
 
 let installed = false;
 
-/** Must run before the first connection or worker of the process; later calls are no-ops. */
-export function installTemporalRuntime(logger: Logger): void {
+/**
+ * Must run before the first connection or worker of the process; later calls are no-ops. With
+ * `metricsBindAddress` (host:port), the SDK serves its own Prometheus metrics there (worker task
+ * slots, schedule-to-start latency, sticky cache): a port of its own, since the SDK's core
+ * exports them itself and merging them into our registry would mean scraping it on every scrape.
+ */
+export function installTemporalRuntime(logger: Logger, metricsBindAddress?: string): void {
   if (installed) return;
   // The SDK narrates every worker state change and webpack build at INFO; keep those for debug runs.
   const quiet = ['trace', 'debug'].includes(logger.level) ? logger.level : 'warn';
@@ -45,7 +50,12 @@ export function installTemporalRuntime(logger: Logger): void {
     { component: 'temporal-sdk' },
     { level: logger.level === 'silent' ? 'silent' : quiet },
   );
-  Runtime.install({ logger: new PinoTemporalLogger(sdkLogger) });
+  Runtime.install({
+    logger: new PinoTemporalLogger(sdkLogger),
+    ...(metricsBindAddress
+      ? { telemetryOptions: { metrics: { prometheus: { bindAddress: metricsBindAddress } } } }
+      : {}),
+  });
   installed = true;
 }
 
@@ -61,4 +71,11 @@ export function temporalWorkerOptions(env: Pick<Env, 'TEMPORAL_WORKER_OPTIONS'>)
       ? { stickyQueueScheduleToStartTimeout: stickyQueueScheduleToStartTimeoutMs }
       : {}),
   };
+}
+
+/** Where installTemporalRuntime serves the SDK's metrics per config; undefined when not exported. */
+export function temporalMetricsAddress(
+  env: Pick<Env, 'METRICS_HOST' | 'TEMPORAL_METRICS_PORT'>,
+): string | undefined {
+  return env.TEMPORAL_METRICS_PORT === 0 ? undefined : `${env.METRICS_HOST}:${env.TEMPORAL_METRICS_PORT}`;
 }

@@ -4,7 +4,7 @@ import { ConfigError, loadConfig } from '../config';
 import { dataDir } from '../config/paths';
 import { resolveSecrets } from '../config/secrets';
 import { createLogger } from './logger';
-import { installTemporalRuntime } from './temporal-runtime';
+import { installTemporalRuntime, temporalMetricsAddress } from './temporal-runtime';
 import { ensureGuards } from './guards';
 import { startWorker } from './worker';
 
@@ -14,7 +14,7 @@ async function main(): Promise<void> {
     throw new ConfigError('TEMPORAL_ADDRESS: required when running the worker alone');
   if (!env.DATABASE_URL) throw new ConfigError('DATABASE_URL: required when running the worker alone');
   const logger = createLogger(env.LOG_LEVEL, env.LOG_FORMAT);
-  installTemporalRuntime(logger);
+  installTemporalRuntime(logger, temporalMetricsAddress(env));
   const worker = await startWorker({
     env,
     secrets: resolveSecrets({ ...env, DATA_DIR: dataDir(env) }),
@@ -26,7 +26,7 @@ async function main(): Promise<void> {
   const stop = () => void worker.shutdown();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
-  logger.info({ receipts: worker.receiptsUrl }, 'worker running');
+  logger.info({ receipts: worker.receiptsUrl, metrics: worker.metricsUrl }, 'worker running');
   await worker.done;
 }
 

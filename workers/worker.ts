@@ -39,6 +39,7 @@ import { PostgresKeyDirectory } from '../e2ee/key-directory';
 import { keyDirectoryToken } from '../config/key-directory';
 import { temporalReceiptSink } from './temporal-sink';
 import { temporalWorkerOptions } from './temporal-runtime';
+import * as metering from '../metrics';
 
 export interface RunningWorker {
   /** Resolves when the worker has stopped. */
@@ -47,6 +48,8 @@ export interface RunningWorker {
   client: Client;
   shortlinksUrl: string;
   receiptsUrl: string;
+  /** This process's Prometheus endpoint (METRICS_PORT). */
+  metricsUrl: string;
   shutdown(): Promise<void>;
 }
 
@@ -96,13 +99,16 @@ async function assemble(
     activeKeyId: options.secrets.codecActiveKey,
   });
 
+  const metrics = new metering.SwitchboardMetrics('worker');
   const smsSubmissions = new SmsSubmissions(db);
   const rcsSends = new RcsSends(db);
   const escrows = new EscrowStore(db);
   const channels = buildRegionalChannels(env, {
     sharedCapabilities: new PostgresCapabilityStore(db, deriveKey(options.secrets, 'capability-cache')),
     logger,
+    meters: (region) => metering.channelMeters(metrics, region),
   });
+  metering.watchSmppGateways(metrics, () => channels.smppStates());
   opened.push(() => Promise.all(channels.gateways().map((g) => g.close())));
 
   const clientConnection = await Connection.connect({ address: options.temporalAddress });
@@ -145,6 +151,7 @@ async function assemble(
       escrowMembers: escrows,
     },
     mediaUploads: { store: mediaObjects, bearerToken: keyDirectoryToken(env, options.secrets) },
+    meter: metering.httpMeter(metrics, 'receipts'),
   });
   opened.push(() => receipts.server.close());
 
@@ -165,11 +172,23 @@ async function assemble(
     auditHashKey: options.secrets.auditHashKey,
     channels,
     logger,
+    meter: metering.httpMeter(metrics, 'shortlinks'),
   });
   opened.push(() => shortlinks.server.close());
 
   const rollout = new RolloutStore(db, env.ROLLOUT_DEFAULT_PHASE);
   const guard = new GuardStore(db);
+  metering.watchRolloutState(metrics, {
+    regions: () => channels.regions(),
+    guard: (region) => guard.get(region),
+    rollout: (region) => rollout.current(region),
+  });
+  const metricsServer = await metering.startMetricsServer({
+    host: env.METRICS_HOST,
+    port: env.METRICS_PORT,
+    metrics,
+  });
+  opened.push(() => metricsServer.server.close());
   const connection = await NativeConnection.connect({ address: options.temporalAddress });
   opened.push(() => connection.close());
   const worker = await Worker.create({
@@ -185,8 +204,15 @@ async function assemble(
         preferences: new RecipientPreferences(db, deriveKey(options.secrets, 'preferences')),
         guard,
         cohortKey: deriveKey(options.secrets, 'cohort'),
+        meter: metering.routingMeter(metrics),
       }),
-      ...createDeliveryActivities({ channels, rcsSends, smsSubmissions, audit: auditLog }),
+      ...createDeliveryActivities({
+        channels,
+        rcsSends,
+        smsSubmissions,
+        audit: auditLog,
+        meter: metering.deliveryMeter(metrics),
+      }),
       ...createEscrowActivities({ escrowArchive: new EscrowArchiver(escrows) }),
       ...createShortlinkActivities({ shortlinks: shortlinks.links, mediaObjects }),
       ...createGuardActivities({ guard, rollout }),
@@ -202,6 +228,7 @@ async function assemble(
     client,
     shortlinksUrl: shortlinks.url,
     receiptsUrl: receipts.url,
+    metricsUrl: metricsServer.url,
     async shutdown() {
       worker.shutdown();
       await done;

@@ -28,8 +28,12 @@ export class DeliveryRun {
     auditLane: number,
   ) {
     this.text = request.text;
-    const { tenant, to: recipient, region, flow } = request;
-    this.audit = new AuditTrail(request.messageId, { tenant, recipient, region, flow }, auditLane);
+    const { tenant, to: recipient, region, flow, submittedAt } = request;
+    this.audit = new AuditTrail(
+      request.messageId,
+      { tenant, recipient, region, flow, submittedAt },
+      auditLane,
+    );
   }
 
   /** Receipts and status queries reach this run. */

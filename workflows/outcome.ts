@@ -69,7 +69,24 @@ export function conclude(run: DeliveryRun, { plan, flow, result, shortlink, star
       totalMs: outcome.timings.totalMs,
       configVersion: plan.configVersion,
       duplicate: result.pilot?.duplicate ?? null,
+      // For the metrics counted from this row (metrics/delivery-meter.ts): the guard's measure of
+      // RCS fallback (store/rollout/guard-store.ts) and the timings, without a second lookup.
+      flow,
+      ...rcsFallbackOf(plan, result),
+      rcsMs: result.rcsMs,
+      smsMs: result.smsMs,
+      e2eeNegotiationMs: outcome.timings.e2eeNegotiationMs ?? null,
     },
   });
   return outcome;
+}
+
+/** RCS-eligible: the plan started with RCS; fell back: it did not end on RCS, or met RCS trouble. */
+function rcsFallbackOf(plan: RoutePlan, result: ChannelsResult) {
+  const rcsEligible = plan.steps[0]?.channel === 'rcs';
+  const rcsTrouble = result.attempts.some(
+    (a) => a.channel === 'rcs' && (a.result === 'failed' || a.result === 'revoked'),
+  );
+  const onRcs = result.delivered && result.channel === 'rcs';
+  return { rcsEligible, rcsFellBack: rcsEligible && (!onRcs || rcsTrouble) };
 }

@@ -30,7 +30,13 @@ export interface CapabilityTtls {
   maxAgeMs: number;
 }
 
+/** Counts lookups (metrics): hit / stale from memory, miss answered by the shared tier or hub, error. */
+export interface CapabilityCacheMeter {
+  lookup(result: 'hit' | 'miss' | 'stale' | 'error'): void;
+}
+
 export interface CapabilityCacheOptions {
+  meter?: CapabilityCacheMeter;
   hub: Pick<RcsHub, 'getCapabilities'>;
   shared?: SharedCapabilityStore;
   /** Defaults: fresh 30 s, max age 2 min. */
@@ -101,16 +107,26 @@ export class CapabilityCache {
       const ageMs = this.now() - cached.fetchedAt;
       if (ageMs < ttls.freshTtlMs) {
         this.stats.hits++;
+        this.options.meter?.lookup('hit');
         return { capabilities: cached.capabilities, source: 'cache', stale: false, ageMs };
       }
       if (ageMs < ttls.maxAgeMs) {
         this.stats.stale++;
+        this.options.meter?.lookup('stale');
         this.refreshInBackground(msisdn);
         return { capabilities: cached.capabilities, source: 'cache', stale: true, ageMs };
       }
     }
     this.stats.misses++;
-    const { entry, source } = await this.load(msisdn, requestId, ttls);
+    let loaded: Loaded;
+    try {
+      loaded = await this.load(msisdn, requestId, ttls);
+    } catch (err) {
+      this.options.meter?.lookup('error');
+      throw err;
+    }
+    this.options.meter?.lookup('miss');
+    const { entry, source } = loaded;
     const ageMs = Math.max(0, this.now() - entry.fetchedAt);
     const stale = ageMs >= ttls.freshTtlMs;
     // A stale entry from the shared tier is still an answer; refresh it behind the caller.

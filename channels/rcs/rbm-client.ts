@@ -10,7 +10,7 @@ import { RcsTransientError } from './errors';
 import { BATCH_GET_PATH, agentMessagePath, capabilitiesPath, toAgentMessage } from './rbm-wire';
 import type { RbmBatchGetRequest } from './rbm-wire';
 import type { TokenProvider } from './token';
-import type { RcsCapabilities, RcsContent, RcsHub, RevokeResult } from './types';
+import type { RcsCapabilities, RcsContent, RcsHub, RcsHubMeter, RevokeResult } from './types';
 
 export interface RbmHubClientOptions {
   /** e.g. https://rcsbusinessmessaging.googleapis.com, or the sandbox hub's url. */
@@ -22,7 +22,15 @@ export interface RbmHubClientOptions {
   logger?: Logger;
   /** An undici Agent/Pool to tune keep-alive and connection limits; the global one otherwise. */
   dispatcher?: Dispatcher;
+  meter?: RcsHubMeter;
 }
+
+const METERED_OP = {
+  capabilities: 'capability',
+  send: 'send',
+  revoke: 'revoke',
+  batchGet: 'batchGet',
+} as const;
 
 /** RBM accepts at most this many users in one users:batchGet. */
 const BATCH_GET_MAX_USERS = 10_000;
@@ -106,7 +114,7 @@ export class RbmHubClient implements RcsHub {
   }
 
   private async call(
-    op: string,
+    op: keyof typeof METERED_OP,
     method: Dispatcher.HttpMethod,
     path: string,
     query: Record<string, string>,
@@ -137,10 +145,12 @@ export class RbmHubClient implements RcsHub {
         body: body === undefined ? undefined : JSON.stringify(body),
       });
       const text = await res.body.text();
+      this.options.meter?.request(METERED_OP[op], res.statusCode);
       this.logger.debug({ op, status: res.statusCode, ms: Date.now() - started }, 'rcs hub answered');
       return { status: res.statusCode, payload: parseJson(text), retryAfter: res.headers['retry-after'] };
     } catch (err) {
       const timedOut = signal.aborted;
+      this.options.meter?.request(METERED_OP[op], 'error');
       // Only the error code: undici messages can quote the URL, which holds the number.
       const code = (err as { code?: unknown }).code;
       this.logger.warn(

@@ -38,6 +38,11 @@ export interface RcsHub {
   revokeMessage(msisdn: string, messageId: string): Promise<RevokeResult>;
 }
 
+/** Counts hub requests (metrics); status is the HTTP status, or 'error' when no answer came. */
+export interface RcsHubMeter {
+  request(op: 'capability' | 'send' | 'revoke' | 'batchGet', status: number | 'error'): void;
+}
+
 export type RcsEventType =
   'DELIVERED' | 'READ' | 'IS_TYPING' | 'TTL_EXPIRATION_REVOKED' | 'E2EE_DECRYPT_FAILED';
 

@@ -33,6 +33,8 @@ import type { OpenedShortlink, ShortlinkRef, StartOpenResult } from '../../store
 import { ClientLimiter } from '../client-limiter';
 import type { ClientLimitOptions } from '../client-limiter';
 import type { JunkCounter } from './junk-counter';
+import { meterRequests } from '../http-meter';
+import type { HttpMeter } from '../http-meter';
 import {
   CONTENT_SECURITY_POLICY,
   codeFormPage,
@@ -83,6 +85,7 @@ export interface ShortlinkAppOptions {
    */
   audit: (event: ShortlinkAuditEvent) => Promise<void>;
   logger: Logger;
+  meter?: HttpMeter;
   /** Fastify's trustProxy: set it when behind a proxy, or every client is the proxy's address. */
   trustProxy?: boolean | number | string | string[];
   now?: () => Date;
@@ -132,6 +135,7 @@ export function buildShortlinkApp(options: ShortlinkAppOptions): FastifyInstance
     bodyLimit: 4096,
     routerOptions: { maxParamLength: 1000 },
   });
+  meterRequests(app, options.meter);
 
   app.addContentTypeParser(
     'application/x-www-form-urlencoded',

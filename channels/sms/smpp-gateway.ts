@@ -18,6 +18,7 @@ import type {
   SmsSubmission,
   SmsSubmitOptions,
   SmsSubmitResult,
+  SmppMeter,
 } from './types';
 
 export interface SmppGatewayOptions {
@@ -56,9 +57,12 @@ export interface SmppGatewayOptions {
    */
   longMessages?: 'udh' | 'payload';
   logger?: Logger;
+  meter?: SmppMeter;
 }
 
-type Resolved = Required<Omit<SmppGatewayOptions, 'logger' | 'systemType'>> & { systemType: string };
+type Resolved = Required<Omit<SmppGatewayOptions, 'logger' | 'systemType' | 'meter'>> & {
+  systemType: string;
+};
 
 const RECENT_IDS_MAX = 100_000;
 const MAX_PAYLOAD_OCTETS = 64_000; // message_payload's TLV length is 16 bits; leave PDU room
@@ -97,6 +101,7 @@ export class SmppGateway implements SmsGateway {
    */
   private readonly partsInFlight = new Map<string, Promise<string>>();
   private closed = false;
+  private readonly meter: SmppMeter | undefined;
 
   constructor(options: SmppGatewayOptions) {
     const submitTimeoutMs = options.submitTimeoutMs ?? 10_000;
@@ -123,6 +128,7 @@ export class SmppGateway implements SmsGateway {
       longMessages: options.longMessages ?? 'udh',
     };
     this.log = (options.logger ?? pino({ level: 'silent' })).child({ component: 'smpp-gateway' });
+    this.meter = options.meter;
     this.window = new SubmitWindow(this.o.windowSize);
     this.pacer = new Pacer(this.o.ratePerSecond);
     const link = (bindMode: 'transceiver' | 'transmitter' | 'receiver'): SmppLink =>
@@ -139,6 +145,7 @@ export class SmppGateway implements SmsGateway {
         rebindBackoffMaxMs: this.o.rebindBackoffMaxMs,
         logger: this.log,
         onDeliverSm: (pdu) => this.onDeliverSm(pdu),
+        ...(options.meter ? { onBind: (result) => options.meter?.bind(result) } : {}),
       });
     this.links =
       this.o.bindMode === 'separate' ? [link('transmitter'), link('receiver')] : [link('transceiver')];
@@ -149,6 +156,11 @@ export class SmppGateway implements SmsGateway {
   /** True while every bind is up. */
   get bound(): boolean {
     return this.links.every((l) => l.bound);
+  }
+
+  /** Sessions bound right now (one per bind that is up). */
+  get boundSessions(): number {
+    return this.links.filter((l) => l.bound).length;
   }
 
   /** The send window now: its size (halved by throttling, grown back by accepted submits) and use. */
@@ -284,7 +296,9 @@ export class SmppGateway implements SmsGateway {
       let resp: PDU;
       try {
         await this.pacer.take();
+        const started = performance.now();
         resp = await this.tx.send('submit_sm', params, this.o.submitTimeoutMs, this.o.responseTimeoutMs);
+        this.meter?.submitted((performance.now() - started) / 1000);
       } catch (err) {
         if (err instanceof LinkLostError) {
           // Ambiguous: the SMSC may have taken it. Resending risks a duplicate part; failing makes
@@ -314,6 +328,7 @@ export class SmppGateway implements SmsGateway {
       if (c.backoff && flowRetries < this.o.throttleRetries) {
         const base = c.backoff === 'throttle' ? this.o.throttleBackoffMs : this.o.queueFullBackoffMs;
         const delay = base * Math.min(2 ** flowRetries, 8);
+        if (c.backoff === 'throttle') this.meter?.throttled();
         flowRetries++;
         this.window.shrink();
         this.pacer.pause(delay);

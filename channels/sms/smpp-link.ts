@@ -41,6 +41,8 @@ export interface SmppLinkOptions {
   logger: Logger;
   /** Runs after the deliver_sm_resp has been written, never before. */
   onDeliverSm: (pdu: PDU) => void;
+  /** Each bind attempt's result (metrics). */
+  onBind?: (result: 'bound' | 'refused' | 'no_answer') => void;
 }
 
 interface Pending {
@@ -198,6 +200,7 @@ export class SmppLink {
       });
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'bind got no answer');
+      this.o.onBind?.('no_answer');
       conn.session.destroy();
       return;
     }
@@ -206,6 +209,7 @@ export class SmppLink {
     if (resp.command_status !== 0) {
       const error = errorForStatus(resp.command_status);
       this.log.error({ code: error.code }, 'bind refused');
+      this.o.onBind?.('refused');
       if (error instanceof SmsPermanentError) {
         this.bindError = error;
         this.settleWaiters(error);
@@ -214,6 +218,7 @@ export class SmppLink {
       return;
     }
     conn.bound = true;
+    this.o.onBind?.('bound');
     this.bindError = null;
     this.backoffMs = this.o.rebindBackoffMs;
     conn.timers.push(setInterval(() => this.enquire(conn), this.o.enquireLinkMs));

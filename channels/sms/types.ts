@@ -58,6 +58,15 @@ export interface SmsReceipt {
   errorCode: string | null;
 }
 
+/** Counts the SMPP link's events (metrics); the gateway's window and binds are read on scrape. */
+export interface SmppMeter {
+  bind(result: 'bound' | 'refused' | 'no_answer'): void;
+  /** The SMSC answered ESME_RTHROTTLED. */
+  throttled(): void;
+  /** submit_sm written → its response read. */
+  submitted(seconds: number): void;
+}
+
 export interface SmsGateway {
   submit(message: SmsSubmission, options?: SmsSubmitOptions): Promise<SmsSubmitResult>;
   /** Called for every delivery receipt; deliver_sm is answered before the handler runs. */

@@ -51,9 +51,8 @@ describe("security: the secure-link page cannot take the sends' database connect
 
       const started = Date.now();
       const appended = await Promise.race([
-        new AuditLog(page.mainDb, AUDIT_HASH_KEY).append(
-          { tenant: 'acme', recipient: '+15550300001', region: 'us', flow: 'standard' },
-          [
+        new AuditLog(page.mainDb, AUDIT_HASH_KEY)
+          .append({ tenant: 'acme', recipient: '+15550300001', region: 'us', flow: 'standard' }, [
             {
               messageId: `pool-${started}`,
               seq: 1,
@@ -64,8 +63,8 @@ describe("security: the secure-link page cannot take the sends' database connect
               detail: {},
               occurredAt: new Date().toISOString(),
             },
-          ],
-        ),
+          ])
+          .then((inserted) => inserted.length),
         new Promise<'stuck'>((resolve) => setTimeout(() => resolve('stuck'), 2_000)),
       ]);
       assert.equal(appended, 1, 'the send path appended while the page was stuck');

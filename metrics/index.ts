@@ -1,0 +1,8 @@
+// The metrics of one process: its registry, the meters adapters take, and its /metrics server.
+export { SwitchboardMetrics, labelValue } from './registry';
+export { deliveryMeter, routingMeter } from './delivery-meter';
+export { channelMeters, watchSmppGateways } from './channel-meters';
+export type { ChannelMeters, SmppState } from './channel-meters';
+export { watchRolloutState } from './state-gauges';
+export type { RolloutStateSource } from './state-gauges';
+export { httpMeter, startMetricsServer } from './server';
