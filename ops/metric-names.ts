@@ -1,0 +1,67 @@
+// The Prometheus metric names and label sets every process exposes, in one place: the metrics
+// (prom-client registrations) and the SLO rules generator (ops/slo) both read them, so a rename
+// breaks the build instead of silently emptying an alert.
+//
+// Label values are closed sets (regions, channels, reasons, codes); never a number, a text or
+// a tenant's secret.
+
+export interface MetricName<L extends readonly string[]> {
+  readonly name: string;
+  readonly labels: L;
+}
+
+const metric = <const L extends readonly string[]>(name: string, labels: L): MetricName<L> => ({
+  name,
+  labels,
+});
+
+/** Counter. outcome: delivered|failed; channel: rcs|sms|app|none; fallback_reason: a reason or "none". */
+export const MESSAGES_TOTAL = metric('switchboard_messages_total', [
+  'region',
+  'flow',
+  'channel',
+  'outcome',
+  'fallback_reason',
+  'synthetic',
+]);
+/** Counter: messages whose plan started with RCS. */
+export const RCS_ELIGIBLE_TOTAL = metric('switchboard_rcs_eligible_total', ['region', 'synthetic']);
+/** Counter: of the RCS-eligible, those not delivered over RCS or with RCS trouble (the guard's measure). */
+export const RCS_FALLBACK_TOTAL = metric('switchboard_rcs_fallback_total', ['region', 'synthetic']);
+/** Histogram (seconds): enqueue → stage; stage: accepted|delivered. */
+export const DELIVERY_LATENCY_SECONDS = metric('switchboard_delivery_latency_seconds', [
+  'region',
+  'channel',
+  'stage',
+]);
+/** Histogram (seconds): send → delivery receipt. */
+export const RECEIPT_LATENCY_SECONDS = metric('switchboard_receipt_latency_seconds', ['channel']);
+/** Counter: requests to the delivery endpoints (RBM webhook, key directory, media upload, shortlink pages); only those are counted, so all of it is the SLI. status: the HTTP status code. */
+export const HTTP_REQUESTS_TOTAL = metric('switchboard_http_requests_total', ['process', 'route', 'status']);
+/** Counter: routing control plane decisions (prepareDelivery); result: ok|error. */
+export const ROUTING_DECISIONS_TOTAL = metric('switchboard_routing_decisions_total', ['region', 'result']);
+/** Counter: requests to the RCS hub; status is the HTTP status or "error" for no answer. */
+export const RCS_HUB_REQUESTS_TOTAL = metric('switchboard_rcs_hub_requests_total', [
+  'region',
+  'op',
+  'status',
+]);
+/** Counter; result: hit|miss|stale|error. */
+export const CAPABILITY_LOOKUPS_TOTAL = metric('switchboard_capability_lookups_total', ['region', 'result']);
+/** Counter: SMSC throttling answers (ESME_RTHROTTLED). */
+export const SMPP_THROTTLES_TOTAL = metric('switchboard_smpp_throttles_total', ['region']);
+/** Gauge: submit_sm PDUs awaiting their response. */
+export const SMPP_WINDOW_IN_USE = metric('switchboard_smpp_window_in_use', ['region']);
+/** Gauge: the configured SMPP window. */
+export const SMPP_WINDOW_SIZE = metric('switchboard_smpp_window_size', ['region']);
+/** Counter: MLS / key negotiation failures by error code. */
+export const E2EE_FAILURES_TOTAL = metric('switchboard_e2ee_failures_total', ['region', 'code']);
+/** Gauge: 1 while the rollout guard throttles RCS in the region. */
+export const GUARD_THROTTLED = metric('switchboard_guard_throttled', ['region']);
+/** Gauge: 1 if the last probe of the region and carrier delivered, else 0. */
+export const PROBE_SUCCESS = metric('switchboard_probe_success', ['region', 'carrier']);
+/** Gauge: Unix time of the last successful probe. */
+export const PROBE_LAST_SUCCESS_TIMESTAMP_SECONDS = metric(
+  'switchboard_probe_last_success_timestamp_seconds',
+  ['region', 'carrier'],
+);
