@@ -65,3 +65,8 @@ export const PROBE_LAST_SUCCESS_TIMESTAMP_SECONDS = metric(
   'switchboard_probe_last_success_timestamp_seconds',
   ['region', 'carrier'],
 );
+
+/** Bucket boundaries of DELIVERY_LATENCY_SECONDS: 0.3 and 1 must stay, the RCS latency SLOs read them. */
+export const DELIVERY_LATENCY_BUCKETS_SECONDS = [0.05, 0.1, 0.2, 0.3, 0.5, 1, 2, 5, 10, 30, 60];
+/** Bucket boundaries of RECEIPT_LATENCY_SECONDS: 30 must stay, the receipt latency SLO reads it. */
+export const RECEIPT_LATENCY_BUCKETS_SECONDS = [0.5, 1, 2, 5, 10, 30, 60, 120, 300];
