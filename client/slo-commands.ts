@@ -3,6 +3,7 @@ import { ALERT_WINDOWS_SECONDS, OBJECTIVES, parseDuration, promDuration } from '
 import type { Objective } from '../ops/slo/objectives';
 import { errorBudget } from '../ops/slo/rules';
 import type { Database } from '../store/database';
+import { capabilityShares } from '../store/capability-report';
 import { countSliSamples } from '../store/slo-samples';
 import type { SliCount } from '../store/slo-samples';
 import { ValidationError } from './validation';
@@ -103,6 +104,40 @@ export function registerSloCommand(
             ? `${JSON.stringify({ window: opts.window, at: now.toISOString(), slis })}\n`
             : `${slis.map((s) => describe(s, opts.window)).join('\n')}\n`,
         );
+      });
+    });
+}
+
+/** `switchboard report capability`: the share of recipients seen as RCS, RCS + E2EE, SMS-only. */
+export function registerReportCommands(
+  program: Command,
+  withDb: (run: (db: Database) => Promise<void>) => Promise<void>,
+): void {
+  program
+    .command('report')
+    .description('migration KPIs')
+    .command('capability')
+    .description('share of recipients seen as RCS, RCS + E2EE and SMS-only, per region and carrier')
+    .option('--region <region>', 'one region')
+    .option('--window <duration>', 'recipients routed within, e.g. 30d', '30d')
+    .option('--json', 'JSON output')
+    .action(async (opts: { region?: string; window: string; json?: boolean }) => {
+      const windowSeconds = parseDuration(opts.window);
+      if (windowSeconds === null)
+        throw new ValidationError('--window', 'a whole number and s, m, h or d, e.g. 30d');
+      if (opts.region !== undefined && !/^[a-z0-9-]{1,32}$/.test(opts.region))
+        throw new ValidationError('--region', 'lowercase letters, digits and dashes');
+      await withDb(async (db) => {
+        const rows = await capabilityShares(db, new Date(), windowSeconds, opts.region);
+        const text = rows.length
+          ? rows
+              .map(
+                (r) =>
+                  `${r.region.padEnd(6)} carrier: ${r.carrier}  ${r.recipients} recipients  RCS ${pct(r.rcs)}  RCS+E2EE ${pct(r.rcsE2ee)}  SMS-only ${pct(r.smsOnly)}  unknown ${pct(r.unknown)}`,
+              )
+              .join('\n')
+          : `no recipients routed in the last ${opts.window}`;
+        process.stdout.write(opts.json ? `${JSON.stringify(rows)}\n` : `${text}\n`);
       });
     });
 }
