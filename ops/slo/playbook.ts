@@ -79,7 +79,7 @@ export const PLAYBOOK_ALERTS: readonly PlaybookAlert[] = [
     forSeconds: 600,
     summary: 'The SMSC of {{ $labels.region }} throttles submits',
     playbook:
-      'We send faster than the contracted rate: compare SMPP_SUBMIT_RATE with the contract, ask the carrier for more throughput.',
+      'We send faster than the contracted rate: compare SMPP_RATE_PER_SECOND with the contract, ask the carrier for more throughput.',
   },
   {
     alert: 'E2eeKeyNegotiationFailures',
