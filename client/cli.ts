@@ -9,6 +9,7 @@ import { UnknownMessageError } from './switchboard-client';
 import type { SwitchboardClient } from './switchboard-client';
 import { ValidationError } from './validation';
 import { registerRolloutCommands } from './rollout-commands';
+import { registerReportCommands, registerSloCommand } from './slo-commands';
 import { registerAuditCommands } from './audit-commands';
 import { registerAccessCommands, registerEscrowCommands } from './escrow-commands';
 import { UnknownAccessRequestError } from './lawful-access-client';
@@ -175,6 +176,8 @@ export function buildCli(): Command {
     });
 
   registerRolloutCommands(program, withRolloutDeps);
+  registerSloCommand(program, (run) => withDatabase((db) => db, run));
+  registerReportCommands(program, (run) => withDatabase((db) => db, run));
   registerEscrowCommands(program, (run) => withDatabase((db) => new EscrowStore(db), run));
   registerAccessCommands(
     program,

@@ -80,8 +80,14 @@ export class SwitchboardMetrics {
   readonly deliveryLatency = this.histogram(
     names.DELIVERY_LATENCY_SECONDS,
     'Submission (submittedAt) to the carrier accepting the message / to its delivery receipt.',
+    // The SLO rules read these boundaries (ops/slo/).
+    names.DELIVERY_LATENCY_BUCKETS_SECONDS,
   );
-  readonly receiptLatency = this.histogram(names.RECEIPT_LATENCY_SECONDS, 'First send to delivery receipt.');
+  readonly receiptLatency = this.histogram(
+    names.RECEIPT_LATENCY_SECONDS,
+    'First send to delivery receipt.',
+    names.RECEIPT_LATENCY_BUCKETS_SECONDS,
+  );
   readonly e2eeNegotiation = this.histogram(
     names.E2EE_NEGOTIATION_SECONDS,
     'The sender app’s MLS key negotiation and encryption, per message.',

@@ -82,3 +82,8 @@ export const GUARD_FALLBACK_RATE = metric('switchboard_guard_fallback_rate', ['r
 export const ROLLOUT_PHASE = metric('switchboard_rollout_phase', ['region', 'phase']);
 /** Gauge: the region's current rollout config version (0 = built-in default). */
 export const ROLLOUT_CONFIG_VERSION = metric('switchboard_rollout_config_version', ['region']);
+
+/** Bucket boundaries of DELIVERY_LATENCY_SECONDS: 0.3 and 1 must stay, the RCS latency SLOs read them. */
+export const DELIVERY_LATENCY_BUCKETS_SECONDS = [0.05, 0.1, 0.2, 0.3, 0.5, 1, 2, 5, 10, 30, 60];
+/** Bucket boundaries of RECEIPT_LATENCY_SECONDS: 30 must stay, the receipt latency SLO reads it. */
+export const RECEIPT_LATENCY_BUCKETS_SECONDS = [0.5, 1, 2, 5, 10, 30, 60, 120, 300];
