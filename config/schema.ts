@@ -135,6 +135,7 @@ export const envSchema = z.object({
   GUARD_WINDOW_MS: ms.default(300_000),
   GUARD_CHECK_MS: ms.default(15_000),
   GUARD_ROLLBACK: bool.default(false),
+  GUARD_SUPERVISE_MS: ms.default(30_000),
 
   RCS_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(5).default(2),
   RCS_RETRY_BACKOFF_MS: ms.default(1000),

@@ -16,7 +16,7 @@ import { STACK_DEV_SERVER_ARGS, startDevServer } from './temporal-server';
 import type { DevServer } from './temporal-server';
 import { RBM_WEBHOOK_PATH } from './receipts-server';
 import { installTemporalRuntime, temporalMetricsAddress } from './temporal-runtime';
-import { ensureGuards } from './guards';
+import { superviseGuards } from './guards';
 import { startWorker } from './worker';
 
 async function main(): Promise<void> {
@@ -107,8 +107,9 @@ async function main(): Promise<void> {
 
     const worker = await startWorker({ env, secrets, temporalAddress, databaseUrl: pg.url, logger });
     stops.push(() => worker.shutdown());
-    const guarded = await ensureGuards(worker.client, env);
-    if (guarded.length) logger.info({ regions: guarded }, 'rollout guards running');
+    const guards = await superviseGuards(worker.client, env, logger.child({ component: 'guards' }));
+    stops.push(() => Promise.resolve(guards.stop()));
+    if (guards.regions.length) logger.info({ regions: guards.regions }, 'rollout guards running');
     void worker.done.catch((err: unknown) => {
       logger.error({ err }, 'worker stopped with an error');
       void stopAll(1);

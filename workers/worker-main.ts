@@ -5,7 +5,7 @@ import { dataDir } from '../config/paths';
 import { resolveSecrets } from '../config/secrets';
 import { createLogger } from './logger';
 import { installTemporalRuntime, temporalMetricsAddress } from './temporal-runtime';
-import { ensureGuards } from './guards';
+import { superviseGuards } from './guards';
 import { startWorker } from './worker';
 
 async function main(): Promise<void> {
@@ -22,8 +22,11 @@ async function main(): Promise<void> {
     databaseUrl: env.DATABASE_URL,
     logger,
   });
-  await ensureGuards(worker.client, env);
-  const stop = () => void worker.shutdown();
+  const guards = await superviseGuards(worker.client, env, logger.child({ component: 'guards' }));
+  const stop = () => {
+    guards.stop();
+    void worker.shutdown();
+  };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   logger.info({ receipts: worker.receiptsUrl, metrics: worker.metricsUrl }, 'worker running');

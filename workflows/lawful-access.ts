@@ -18,7 +18,9 @@ import {
   proxyActivities,
   setHandler,
 } from '@temporalio/workflow';
+import type { ActivityOptions } from '@temporalio/workflow';
 import type { LawfulAccessActivities } from '../activities';
+import { DATABASE_OUTAGE_BUDGET, UNTIL_THE_DATABASE_IS_BACK } from './activities-proxy';
 import { ACCESS_GRANT_AUDIT_ROWS, normaliseApproval } from '../domain/lawful-access';
 import type {
   AccessResult,
@@ -31,16 +33,24 @@ import { accessStatusQuery, custodianApprovalSignal } from './lawful-access-defi
 import { sealedInput } from './refusals';
 
 const retry = {
-  initialInterval: '1 second',
-  maximumAttempts: 10,
+  ...UNTIL_THE_DATABASE_IS_BACK,
   nonRetryableErrorTypes: ['AccessRequestClosed', 'AccessRequestKeyError', 'EscrowError', 'SealedBoxError'],
 };
-const { openAccessRequest, checkCustodianApproval, refuseAccess } = proxyActivities<LawfulAccessActivities>({
+export const accessRequestActivityOptions: ActivityOptions = {
   startToCloseTimeout: '30 seconds',
+  scheduleToCloseTimeout: DATABASE_OUTAGE_BUDGET,
   retry,
-});
+};
+const { openAccessRequest, checkCustodianApproval, refuseAccess } = proxyActivities<LawfulAccessActivities>(
+  accessRequestActivityOptions,
+);
 // Rebuilding the key and opening up to 100 messages from their groups' join states.
-const { grantAccess } = proxyActivities<LawfulAccessActivities>({ startToCloseTimeout: '5 minutes', retry });
+export const grantAccessOptions: ActivityOptions = {
+  startToCloseTimeout: '5 minutes',
+  scheduleToCloseTimeout: DATABASE_OUTAGE_BUDGET,
+  retry,
+};
+const { grantAccess } = proxyActivities<LawfulAccessActivities>(grantAccessOptions);
 
 interface Arrived extends CustodianApproval {
   arrivedAt: number;
