@@ -8,6 +8,7 @@ import { rcsSendsMigration } from './rcs-sends';
 import { escrowMigration } from './escrow-migration';
 import { shortlinksMigration } from './shortlinks';
 import { mediaObjectsMigration } from './media-objects';
+import { receiptInboxMigration } from './receipt-inbox';
 
 export interface Migration {
   id: number;
@@ -137,4 +138,5 @@ export const MIGRATIONS: Migration[] = [
   rcsSendsMigration,
   escrowMigration,
   mediaObjectsMigration,
+  receiptInboxMigration,
 ];
