@@ -118,6 +118,8 @@ export class SandboxSmsc extends EventEmitter {
   private readonly reassembler = new Reassembler<SmscSubmit>();
   private readonly log: Logger;
   private server: Server | null = null;
+  /** A restart listens where the first start did, as a real SMSC comes back on its address. */
+  private listenPort: number | null = null;
   private unanswered = 0;
   // Time-based start keeps ids unique across sandbox restarts against the same database.
   private nextId = Date.now() * 1000;
@@ -132,13 +134,14 @@ export class SandboxSmsc extends EventEmitter {
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(this.o.port ?? 0, this.o.host ?? '127.0.0.1', () => {
+      server.listen(this.listenPort ?? this.o.port ?? 0, this.o.host ?? '127.0.0.1', () => {
         server.off('error', reject);
         resolve();
       });
     });
     server.on('error', (err: Error) => this.log.error({ err: err.message }, 'server error'));
     const { port } = server.address() as AddressInfo;
+    this.listenPort = port;
     this.log.info({ port }, 'sandbox SMSC listening');
     return { port };
   }
