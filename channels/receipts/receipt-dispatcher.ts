@@ -55,6 +55,8 @@ export class ReceiptDispatcher {
   private again = false;
   private mappingsChanged = false;
   private sweep: NodeJS.Timeout | null = null;
+  /** The earliest retry due, so a backoff shorter than the sweep is kept. */
+  private retry: { timer: NodeJS.Timeout; at: number } | null = null;
   private stopped = false;
 
   constructor(private readonly o: ReceiptDispatcherOptions) {
@@ -70,6 +72,7 @@ export class ReceiptDispatcher {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.sweep) clearInterval(this.sweep);
+    if (this.retry) clearTimeout(this.retry.timer);
     await this.running;
   }
 
@@ -131,7 +134,8 @@ export class ReceiptDispatcher {
         },
         'receipt not delivered to its workflow yet',
       );
-      return this.o.inbox.retryLater(row.id, target.workflowId, delay);
+      await this.o.inbox.retryLater(row.id, target.workflowId, delay);
+      return this.wakeIn(delay);
     }
     if (outcome === 'delivered') {
       this.counts.delivered++;
@@ -143,6 +147,19 @@ export class ReceiptDispatcher {
       'late receipt: its message had finished',
     );
     return this.o.inbox.settle(row.id, 'late', target.workflowId);
+  }
+
+  private wakeIn(delayMs: number): void {
+    const at = Date.now() + delayMs;
+    if (this.stopped || (this.retry && this.retry.at <= at)) return;
+    if (this.retry) clearTimeout(this.retry.timer);
+    this.retry = {
+      at,
+      timer: setTimeout(() => {
+        this.retry = null;
+        this.wake();
+      }, delayMs),
+    };
   }
 
   private async unmapped(row: InboxRow): Promise<void> {
