@@ -141,6 +141,9 @@ export const envSchema = z.object({
   RCS_RETRY_BACKOFF_MS: ms.default(1000),
   RCS_RECEIPT_TIMEOUT_MS: ms.default(15000),
   SMS_RECEIPT_TIMEOUT_MS: ms.default(3_600_000),
+  RECEIPT_INBOX_SWEEP_MS: z.coerce.number().int().min(100).default(30_000),
+  RECEIPT_ORPHAN_AFTER_MS: z.coerce.number().int().min(1_000).default(86_400_000),
+  RECEIPT_RETRY_MAX_MS: z.coerce.number().int().min(100).default(30_000),
   TEMPORAL_WORKER_OPTIONS: z
     .string()
     .transform((raw, ctx) => {

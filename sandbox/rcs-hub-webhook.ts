@@ -1,5 +1,5 @@
-// How the sandbox hub pushes events: signed like RBM, retried a few times like RBM's push
-// queue (which retries for days; a sandbox gives up after seconds so tests end).
+// How the sandbox hub pushes events: signed like RBM, retried with capped backoff like RBM's push
+// queue (which retries for days; a sandbox gives up after about a minute so tests end).
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
@@ -13,6 +13,8 @@ export interface WebhookPosterOptions {
   logger: Logger;
   attempts: number;
   backoffMs: number;
+  /** The doubling backoff stops growing here. */
+  maxBackoffMs: number;
   timeoutMs: number;
 }
 
@@ -79,7 +81,7 @@ export class WebhookPoster {
       }
       this.stats.webhookFailures++;
       if (attempt < this.options.attempts) {
-        const delay = this.options.backoffMs * 2 ** (attempt - 1);
+        const delay = Math.min(this.options.backoffMs * 2 ** (attempt - 1), this.options.maxBackoffMs);
         await sleep(delay, undefined, { signal: this.stopping.signal }).catch(() => undefined);
       }
     }

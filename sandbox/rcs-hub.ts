@@ -144,8 +144,10 @@ export class SandboxRcsHub {
       clientToken: options.clientToken,
       agentId: options.agentId,
       logger: this.logger,
-      attempts: options.webhookAttempts ?? 5,
+      // 50 ms doubling to 5 s, 20 posts: a webhook down for a minute still gets every event.
+      attempts: options.webhookAttempts ?? 20,
       backoffMs: options.webhookBackoffMs ?? 50,
+      maxBackoffMs: 5000,
       timeoutMs: 2000,
     });
     this.poster.url = options.webhookUrl;

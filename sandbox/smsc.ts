@@ -24,6 +24,8 @@ export interface SandboxSmscOptions {
   systemId: string;
   password: string;
   receiptDelayMs?: number; // default 50
+  /** How long before a receipt answered with an error status is sent again (real SMSCs: minutes). */
+  receiptRetryMs?: number; // default 500
   numberPlan?: NumberPlanRow[];
   logger?: Logger;
 }
@@ -66,8 +68,11 @@ export interface SmscStats {
   drops: number;
   /** Most submit_sm received and not yet answered at any one time (see responseDelayMs). */
   maxUnanswered: number;
+  /** deliver_sm written, first sends and redeliveries alike. */
   receiptsSent: number;
   receiptsAcked: number;
+  /** deliver_sm_resp with an error status (ESME_RX_T_APPN...): the receipt is sent again later. */
+  receiptsRefused: number;
 }
 
 type BindMode = 'transceiver' | 'transmitter' | 'receiver';
@@ -102,14 +107,19 @@ export class SandboxSmsc extends EventEmitter {
     maxUnanswered: 0,
     receiptsSent: 0,
     receiptsAcked: 0,
+    receiptsRefused: 0,
   };
   private faults: SmscFaults = { ...NO_FAULTS };
   private readonly clients = new Set<Client>();
   private readonly queued: QueuedReceipt[] = [];
-  private readonly timers = new Set<NodeJS.Timeout>();
+  /** Receipts waiting for their send time; kept across stop()/start(), as a real SMSC stores them. */
+  private readonly timers = new Map<NodeJS.Timeout, QueuedReceipt>();
+  private readonly responseTimers = new Set<NodeJS.Timeout>();
   private readonly reassembler = new Reassembler<SmscSubmit>();
   private readonly log: Logger;
   private server: Server | null = null;
+  /** A restart listens where the first start did, as a real SMSC comes back on its address. */
+  private listenPort: number | null = null;
   private unanswered = 0;
   // Time-based start keeps ids unique across sandbox restarts against the same database.
   private nextId = Date.now() * 1000;
@@ -124,20 +134,26 @@ export class SandboxSmsc extends EventEmitter {
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(this.o.port ?? 0, this.o.host ?? '127.0.0.1', () => {
+      server.listen(this.listenPort ?? this.o.port ?? 0, this.o.host ?? '127.0.0.1', () => {
         server.off('error', reject);
         resolve();
       });
     });
     server.on('error', (err: Error) => this.log.error({ err: err.message }, 'server error'));
     const { port } = server.address() as AddressInfo;
+    this.listenPort = port;
     this.log.info({ port }, 'sandbox SMSC listening');
     return { port };
   }
 
   async stop(): Promise<void> {
-    for (const t of this.timers) clearTimeout(t);
+    for (const [t, receipt] of this.timers) {
+      clearTimeout(t);
+      this.queued.push(receipt);
+    }
     this.timers.clear();
+    for (const t of this.responseTimers) clearTimeout(t);
+    this.responseTimers.clear();
     for (const c of this.clients) c.session.destroy();
     const server = this.server;
     this.server = null;
@@ -303,10 +319,10 @@ export class SandboxSmsc extends EventEmitter {
       };
       if (delayMs <= 0) return send();
       const timer = setTimeout(() => {
-        this.timers.delete(timer);
+        this.responseTimers.delete(timer);
         send();
       }, delayMs);
-      this.timers.add(timer);
+      this.responseTimers.add(timer);
     };
     if (!client.mode || client.mode === 'receiver' || !client.systemId) {
       return reply({ command_status: STATUS.INVBNDSTS });
@@ -403,12 +419,16 @@ export class SandboxSmsc extends EventEmitter {
     const copies = f.duplicateReceipts ? 2 : 1;
     for (let i = 0; i < copies; i++) {
       const delay = (this.o.receiptDelayMs ?? 50) + f.receiptDelayMs + Math.random() * f.receiptJitterMs;
-      const timer = setTimeout(() => {
-        this.timers.delete(timer);
-        this.dispatch(receipt, client);
-      }, delay);
-      this.timers.add(timer);
+      this.dispatchLater(receipt, delay, client);
     }
+  }
+
+  private dispatchLater(receipt: QueuedReceipt, delayMs: number, preferred?: Client): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      this.dispatch(receipt, preferred);
+    }, delayMs);
+    this.timers.set(timer, receipt);
   }
 
   /** To the submitting session if it can still receive, else any receiver of that system_id, else queued. */
@@ -430,7 +450,12 @@ export class SandboxSmsc extends EventEmitter {
       if (resp.command_status === 0) {
         this.stats.receiptsAcked++;
         this.emit('receipt-acked', r.smscMessageId);
+        return;
       }
+      // The ESME could not take it now (ESME_RX_T_APPN and the like): keep it and try again.
+      this.stats.receiptsRefused++;
+      this.emit('receipt-refused', r.smscMessageId);
+      this.dispatchLater(r, this.o.receiptRetryMs ?? 500);
     });
     if (!sent) {
       target.unacked.delete(r);

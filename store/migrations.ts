@@ -9,6 +9,7 @@ import { escrowMigration } from './escrow-migration';
 import { shortlinksMigration } from './shortlinks';
 import { mediaObjectsMigration } from './media-objects';
 import { auditNewRowsMigration } from './audit-new-rows';
+import { receiptInboxMigration } from './receipt-inbox';
 
 export interface Migration {
   id: number;
@@ -139,4 +140,5 @@ export const MIGRATIONS: Migration[] = [
   escrowMigration,
   mediaObjectsMigration,
   auditNewRowsMigration,
+  receiptInboxMigration,
 ];

@@ -11,8 +11,7 @@ import { createDeliveryActivities } from '../activities';
 import type { DeliveryDeps } from '../activities';
 import type { ChannelSet } from '../activities/deps';
 import type { SmsGateway } from '../channels/sms/types';
-import { ReceiptRouter } from '../channels/receipts/receipt-router';
-import type { ReceiptSink } from '../channels/receipts/receipt-router';
+import { smsInboxReceipt } from '../channels/receipts/receipt-intake';
 import { receiptIdCandidates } from '../channels/sms/delivery-receipt';
 import { concatReference } from '../channels/sms/segmenter';
 import type { SmppGateway } from '../channels/sms/smpp-gateway';
@@ -20,6 +19,7 @@ import type { SandboxSmsc, SmscSubmit } from '../sandbox/smsc';
 import { SmsSubmissions } from '../store/sms-submissions';
 import type { SmsSubmissionRecord } from '../store/sms-submissions';
 import { collectReceipts, gateway, startSmsc, waitFor } from './channels/sms-harness';
+import { recordingSink, startInboxPipeline } from './receipts/inbox-harness';
 import { createTestDatabase } from './store/test-database';
 import type { TestDatabase } from './store/test-database';
 
@@ -261,29 +261,21 @@ describe('sendSms: per-part intent records (PostgreSQL + sandbox SMSC)', functio
     const sent = await sendSms(msg);
     await gw.close(); // the worker goes away before any receipt
 
-    const signals: Array<{ workflowId: string; smscMessageId: string }> = [];
-    const sink: ReceiptSink = {
-      rcsEvent: () => Promise.resolve('delivered'),
-      smsReceipt: (workflowId, receipt) => {
-        signals.push({ workflowId, smscMessageId: receipt.smscMessageId });
-        return Promise.resolve('delivered');
-      },
-    };
-    const router = new ReceiptRouter({
-      lookup: new SmsSubmissions(testDb.db), // a new process: nothing in memory
-      sink,
-      logger: pino({ level: 'silent' }),
-      idCandidates: receiptIdCandidates,
-      lookupPatienceMs: 500,
-    });
-    gw = gateway(port);
-    gw.onReceipt((r) => void router.routeSmsReceipt(r));
-    await waitFor(() => signals.length >= 3, 'three routed receipts');
-    assert.ok(signals.every((s) => s.workflowId === msg.workflowId));
-    assert.deepEqual(signals.map((s) => s.smscMessageId).sort(), [...sent.smscMessageIds].sort());
+    const sink = recordingSink();
+    // A new process: nothing in memory.
+    const pipeline = startInboxPipeline({ db: testDb.db, databaseUrl: testDb.url, sink });
+    try {
+      gw = gateway(port);
+      gw.onReceipt((r) => pipeline.inbox.record(smsInboxReceipt('us', r)).then(() => undefined));
+      await waitFor(() => sink.signals.length >= 3, 'three delivered receipts');
+    } finally {
+      await pipeline.stop();
+    }
+    assert.ok(sink.signals.every((s) => s.workflowId === msg.workflowId));
+    assert.deepEqual(sink.signals.map((s) => s.id).sort(), [...sent.smscMessageIds].sort());
   });
 
-  it('answers a receipt for an unknown id, logs it without any number or text, and routes nothing', async () => {
+  it('answers a receipt for an unknown id, orphans it without logging any number or text, signals nothing', async () => {
     const lines: string[] = [];
     const logger = pino(
       { level: 'info' },
@@ -294,31 +286,31 @@ describe('sendSms: per-part intent records (PostgreSQL + sandbox SMSC)', functio
         },
       }),
     );
-    let routed = 0;
-    const router = new ReceiptRouter({
-      lookup: submissions,
-      sink: {
-        rcsEvent: () => Promise.resolve('delivered'),
-        smsReceipt: () => {
-          routed++;
-          return Promise.resolve('delivered');
-        },
-      },
+    const sink = recordingSink();
+    const pipeline = startInboxPipeline({
+      db: testDb.db,
+      databaseUrl: testDb.url,
+      sink,
       logger,
-      idCandidates: receiptIdCandidates,
-      lookupPatienceMs: 100,
+      tuning: { orphanAfterMs: 1000, sweepMs: 200 },
     });
-    const results: string[] = [];
-    const receipts = collectReceipts(gw);
-    gw.onReceipt((r) => void router.routeSmsReceipt(r).then((x) => results.push(x)));
-    smsc.sendReceipt('switchboard', 'feedface0', 'DELIVRD');
-    await waitFor(() => results.length === 1, 'the router to give up on the unknown id');
-    assert.deepEqual(results, ['unknown']);
-    assert.equal(routed, 0);
-    assert.equal(smsc.stats.receiptsAcked, 1, 'deliver_sm_resp sent');
-    assert.equal(receipts.length, 1);
+    try {
+      const receipts = collectReceipts(gw);
+      gw.onReceipt((r) => pipeline.inbox.record(smsInboxReceipt('us', r)).then(() => undefined));
+      smsc.sendReceipt('switchboard', 'feedface0', 'DELIVRD');
+      await waitFor(() => pipeline.dispatcher.counts.orphaned === 1, 'the unknown id to be orphaned');
+      assert.equal(sink.signals.length, 0);
+      assert.equal(smsc.stats.receiptsAcked, 1, 'deliver_sm_resp sent');
+      assert.equal(receipts.length, 1);
+      const { rows } = await testDb.db.query<{ status: string }>(
+        `SELECT status FROM receipt_inbox WHERE external_id = 'feedface0'`,
+      );
+      assert.deepEqual(rows, [{ status: 'orphaned' }]);
+    } finally {
+      await pipeline.stop();
+    }
     const logged = lines.join('');
-    assert.match(logged, /receipt for an unknown SMSC message id/);
+    assert.match(logged, /orphaned receipt: no message has its id/);
     assert.doesNotMatch(logged, /15550000000|sandbox/, 'neither the handset nor the sender is logged');
   });
 });

@@ -2,7 +2,8 @@ import Fastify from 'fastify';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
-import type { ReceiptRouter } from '../channels/receipts/receipt-router';
+import { rcsInboxReceipt } from '../channels/receipts/receipt-intake';
+import type { ReceiptRecorder } from '../channels/receipts/receipt-intake';
 import { RcsWebhookSignatureError } from '../channels/rcs/errors';
 import { RBM_SIGNATURE_HEADER, processRbmWebhookPost } from '../channels/rcs/webhook';
 import { registerKeyDirectoryRoutes } from '../e2ee/key-directory-http';
@@ -39,7 +40,8 @@ export async function startReceiptsServer(options: {
   clientToken: string;
   /** The RBM agents whose events this webhook takes: every region's RCS_AGENT_ID. */
   agentIds: readonly string[];
-  router: ReceiptRouter;
+  /** RBM gets its 200 once the event is written here; a failed write answers 500, and RBM retries. */
+  inbox: ReceiptRecorder;
   logger: Logger;
   keyDirectory?: Omit<KeyDirectoryRoutesOptions, 'logger'>;
   /** At most one line per this interval for rejected posts (10 s). */
@@ -93,15 +95,22 @@ export async function startReceiptsServer(options: {
     if (seen.has(key)) return reply.code(200).send({});
     seen.set(key, true);
     try {
-      await options.router.routeRcsEvent(event);
+      await options.inbox.record(rcsInboxReceipt(event));
     } catch (err) {
-      // Not routed: forget it, so RBM's retry of this event is routed.
+      // Not recorded: forget it, so RBM's retry of this event is recorded.
       seen.delete(key);
       options.logger.error(
         { cause: errorCause(err), eventType: event.eventType },
-        'routing an RBM event failed',
+        'recording an RBM event failed',
       );
       return reply.code(500).send({ error: 'internal error' });
+    }
+    if (event.eventType === 'E2EE_DECRYPT_FAILED') {
+      // For security operations: key negotiation and decryption failures, by code, never content.
+      options.logger.warn(
+        { security: 'e2ee', messageId: event.messageId, code: event.errorCode ?? null },
+        'E2EE failure reported by the phone',
+      );
     }
     return reply.code(200).send({});
   });

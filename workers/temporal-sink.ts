@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import type { ReceiptSink, SignalOutcome } from '../channels/receipts/receipt-router';
+import type { ReceiptSink, SignalOutcome } from '../channels/receipts/receipt-dispatcher';
 import { rcsEventSignal, smsReceiptSignal } from '../workflows/definitions';
 
 /** Delivers routed receipts to workflows as signals; a finished workflow is not an error. */

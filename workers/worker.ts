@@ -10,7 +10,11 @@ import {
   createShortlinkActivities,
 } from '../activities';
 import type { DeliveryPolicy } from '../domain/message';
-import { ReceiptRouter } from '../channels/receipts/receipt-router';
+import { ReceiptDispatcher } from '../channels/receipts/receipt-dispatcher';
+import { smsInboxReceipt } from '../channels/receipts/receipt-intake';
+import { ReceiptResolver } from '../channels/receipts/receipt-resolver';
+import { ReceiptInbox } from '../store/receipt-inbox';
+import { listenForReceipts } from './receipt-inbox-listener';
 import { receiptIdCandidates } from '../channels/sms/delivery-receipt';
 import { createDataConverter } from '../codec/data-converter';
 import type { Env } from '../config';
@@ -118,20 +122,32 @@ async function assemble(
     namespace: env.TEMPORAL_NAMESPACE,
     dataConverter,
   });
-  const router = new ReceiptRouter({
-    lookup: smsSubmissions,
-    rcsSends,
+  const inbox = new ReceiptInbox(db);
+  // A deliver_sm is answered once its receipt is in the inbox (or refused, for the SMSC to redeliver).
+  for (const region of channels.regions()) {
+    channels
+      .forRegion(region)
+      .smsGateway.onReceipt((receipt) =>
+        inbox.record(smsInboxReceipt(region, receipt)).then(() => undefined),
+      );
+  }
+  const dispatcher = new ReceiptDispatcher({
+    inbox,
+    resolver: new ReceiptResolver({
+      submissions: smsSubmissions,
+      rcsSends,
+      idCandidates: receiptIdCandidates,
+    }),
     sink: temporalReceiptSink(client),
     logger: logger.child({ component: 'receipts' }),
-    idCandidates: receiptIdCandidates,
+    sweepMs: env.RECEIPT_INBOX_SWEEP_MS,
+    orphanAfterMs: env.RECEIPT_ORPHAN_AFTER_MS,
+    retryMaxMs: env.RECEIPT_RETRY_MAX_MS,
   });
-  for (const gateway of channels.gateways()) {
-    gateway.onReceipt((receipt) => {
-      router
-        .routeSmsReceipt(receipt)
-        .catch((err: unknown) => logger.error({ err }, 'routing an SMS receipt failed'));
-    });
-  }
+  dispatcher.start();
+  opened.push(() => dispatcher.stop());
+  const inboxListener = listenForReceipts({ databaseUrl: options.databaseUrl, dispatcher, logger });
+  opened.push(() => inboxListener.stop());
   // Uploads are sealed under the shortlink KEK (with keys of their own, store/media-objects.ts).
   const shortlinkKek = env.SHORTLINK_KEK
     ? Buffer.from(env.SHORTLINK_KEK, 'base64')
@@ -142,7 +158,7 @@ async function assemble(
     port: env.RECEIPTS_PORT,
     clientToken: env.RCS_WEBHOOK_CLIENT_TOKEN,
     agentIds: channels.agentIds(),
-    router,
+    inbox,
     logger: logger.child({ component: 'receipts' }),
     // Apps claim recipients' MLS KeyPackages here (client-managed E2EE).
     keyDirectory: {

@@ -15,6 +15,7 @@ import type {
   SmsGateway,
   SmsPartRef,
   SmsReceipt,
+  SmsReceiptHandler,
   SmsSubmission,
   SmsSubmitOptions,
   SmsSubmitResult,
@@ -92,7 +93,7 @@ export class SmppGateway implements SmsGateway {
   private readonly links: SmppLink[];
   private readonly window: SubmitWindow;
   private readonly pacer: Pacer;
-  private readonly handlers: Array<(r: SmsReceipt) => void> = [];
+  private readonly handlers: SmsReceiptHandler[] = [];
   /** normalised SMSC id → id as submit_sm_resp gave it, to canonicalise receipt ids. */
   private readonly recentIds = new Map<string, string>();
   /**
@@ -173,7 +174,7 @@ export class SmppGateway implements SmsGateway {
     await Promise.all(this.links.map((l) => l.ready(timeoutMs)));
   }
 
-  onReceipt(handler: (receipt: SmsReceipt) => void): void {
+  onReceipt(handler: SmsReceiptHandler): void {
     this.handlers.push(handler);
   }
 
@@ -359,7 +360,8 @@ export class SmppGateway implements SmsGateway {
     return receiptId;
   }
 
-  private onDeliverSm(pdu: PDU): void {
+  /** Resolves once every handler took the receipt; a rejection leaves it to the SMSC's redelivery. */
+  private async onDeliverSm(pdu: PDU): Promise<void> {
     const parsed = parseDeliveryReceipt(pdu);
     if (!parsed) {
       this.log.debug('deliver_sm that is not a readable receipt: answered and ignored');
@@ -367,15 +369,6 @@ export class SmppGateway implements SmsGateway {
     }
     const receipt: SmsReceipt = { ...parsed, smscMessageId: this.canonicalId(parsed.smscMessageId) };
     this.log.debug({ smscMessageId: receipt.smscMessageId, state: receipt.state }, 'receipt');
-    for (const handler of this.handlers) {
-      try {
-        handler(receipt);
-      } catch (err) {
-        this.log.error(
-          { err: (err as Error).message, smscMessageId: receipt.smscMessageId },
-          'receipt handler threw',
-        );
-      }
-    }
+    await Promise.all(this.handlers.map(async (handler) => handler(receipt)));
   }
 }

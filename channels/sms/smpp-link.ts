@@ -39,8 +39,11 @@ export interface SmppLinkOptions {
   rebindBackoffMs: number;
   rebindBackoffMaxMs: number;
   logger: Logger;
-  /** Runs after the deliver_sm_resp has been written, never before. */
-  onDeliverSm: (pdu: PDU) => void;
+  /**
+   * Runs before the deliver_sm_resp is written: the PDU is acknowledged only once the returned
+   * promise resolves; a rejection answers ESME_RX_T_APPN, and the SMSC redelivers later.
+   */
+  onDeliverSm: (pdu: PDU) => Promise<void>;
   /** Each bind attempt's result (metrics). */
   onBind?: (result: 'bound' | 'refused' | 'no_answer') => void;
 }
@@ -66,6 +69,8 @@ interface BindWaiter {
 }
 
 const ESME_RINVCMDID = 0x03;
+/** "ESME receiver temporary app error": the SMSC keeps the PDU and retries it. */
+export const ESME_RX_T_APPN = 0x64;
 const SMPP_VERSION_34 = 0x34;
 const ANSWERED_ELSEWHERE = new Set(['enquire_link', 'deliver_sm', 'unbind', 'alert_notification']);
 
@@ -175,7 +180,7 @@ export class SmppLink {
     });
     session.on('connect', () => void this.bind(conn));
     session.on('enquire_link', (pdu: PDU) => session.send(pdu.response()));
-    session.on('deliver_sm', (pdu: PDU) => this.onDeliverSm(conn, pdu));
+    session.on('deliver_sm', (pdu: PDU) => void this.onDeliverSm(conn, pdu));
     session.on('unbind', (pdu: PDU) => {
       this.log.warn('SMSC unbound us');
       conn.bound = false;
@@ -252,15 +257,16 @@ export class SmppLink {
     conn.session.destroy();
   }
 
-  private onDeliverSm(conn: Conn, pdu: PDU): void {
-    // The SMSC retries unanswered deliver_sm, so a receipt we cannot acknowledge is left for then.
-    const sent = conn.session.send(pdu.response(), () => {
-      try {
-        this.o.onDeliverSm(pdu);
-      } catch (err) {
-        this.log.error({ err: (err as Error).message }, 'deliver_sm handler failed');
-      }
-    });
+  private async onDeliverSm(conn: Conn, pdu: PDU): Promise<void> {
+    let commandStatus = 0;
+    try {
+      await this.o.onDeliverSm(pdu);
+    } catch (err) {
+      commandStatus = ESME_RX_T_APPN;
+      this.log.warn({ err: (err as Error).name }, 'deliver_sm not taken: answered ESME_RX_T_APPN');
+    }
+    // An unanswered deliver_sm is retried by the SMSC too, so a socket gone meanwhile loses nothing.
+    const sent = conn.session.send(pdu.response({ command_status: commandStatus }));
     if (!sent) this.log.warn('deliver_sm left unanswered: socket not writable');
   }
 

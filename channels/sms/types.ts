@@ -67,9 +67,15 @@ export interface SmppMeter {
   submitted(seconds: number): void;
 }
 
+/**
+ * Takes one receipt. The deliver_sm is acknowledged once every handler resolved; a handler that
+ * rejects makes the gateway answer ESME_RX_T_APPN, so the SMSC redelivers the receipt later.
+ */
+export type SmsReceiptHandler = (receipt: SmsReceipt) => Promise<void> | void;
+
 export interface SmsGateway {
   submit(message: SmsSubmission, options?: SmsSubmitOptions): Promise<SmsSubmitResult>;
-  /** Called for every delivery receipt; deliver_sm is answered before the handler runs. */
-  onReceipt(handler: (receipt: SmsReceipt) => void): void;
+  /** Called for every delivery receipt, before its deliver_sm is answered (SmsReceiptHandler). */
+  onReceipt(handler: SmsReceiptHandler): void;
   close(): Promise<void>;
 }

@@ -91,14 +91,19 @@ describe('SmppGateway with the sandbox SMSC', () => {
     assert.deepEqual(receipts.map((r) => r.smscMessageId).sort(), [...result.smscMessageIds].sort());
   });
 
-  it('keeps calling receipt handlers after one throws', async () => {
-    gw.onReceipt(() => {
-      throw new Error('handler bug');
+  it('acknowledges a receipt only once its handlers took it: a refusal is answered 0x64 and redelivered', async () => {
+    let refusals = 2;
+    const taken: string[] = [];
+    gw.onReceipt((r) => {
+      if (refusals-- > 0) return Promise.reject(new Error('inbox unavailable'));
+      taken.push(r.smscMessageId);
+      return Promise.resolve();
     });
-    const receipts = collectReceipts(gw);
-    await gw.submit({ messageId: 'm-1', to: '+15550300001', text: 'one' });
-    await gw.submit({ messageId: 'm-2', to: '+15550300001', text: 'two' });
-    await waitFor(() => receipts.length >= 2, 'both receipts despite the throwing handler');
+    const sent = await gw.submit({ messageId: 'm-1', to: '+15550300001', text: 'one' });
+    await waitFor(() => smsc.stats.receiptsAcked === 1, 'the receipt acknowledged at last');
+    assert.equal(smsc.stats.receiptsRefused, 2, 'answered ESME_RX_T_APPN twice');
+    assert.equal(smsc.stats.receiptsSent, 3, 'sent again after each refusal');
+    assert.deepEqual(taken, sent.smscMessageIds);
   });
 
   it('fails with SmsPermanentError when the SMSC refuses the password', async () => {

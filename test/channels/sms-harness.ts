@@ -61,6 +61,8 @@ export async function waitFor<T>(
 /** Every receipt a gateway reports, in arrival order. */
 export function collectReceipts(gw: SmppGateway): SmsReceipt[] {
   const receipts: SmsReceipt[] = [];
-  gw.onReceipt((r) => receipts.push(r));
+  gw.onReceipt((r) => {
+    receipts.push(r);
+  });
   return receipts;
 }

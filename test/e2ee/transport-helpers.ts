@@ -8,7 +8,8 @@ import pino from 'pino';
 import type { Logger } from 'pino';
 import { Agent } from 'undici';
 import type { Dispatcher } from 'undici';
-import { ReceiptRouter } from '../../channels/receipts/receipt-router';
+import type { ReceiptRecorder } from '../../channels/receipts/receipt-intake';
+import { workflowIdFor } from '../../domain/message';
 import type { KeyPackageSource } from '../../e2ee/key-directory';
 import type { KeyDirectoryRoutesOptions } from '../../e2ee/key-directory-http';
 import { RBM_WEBHOOK_PATH, startReceiptsServer } from '../../workers/receipts-server';
@@ -44,7 +45,7 @@ export interface SwitchboardEndpoint {
   /** http://127.0.0.1:<port> */
   baseUrl: string;
   webhookUrl: string;
-  /** What the receipt router routed, in arrival order. */
+  /** What the webhook recorded in its inbox, in arrival order. */
   events: RoutedEvent[];
   server: FastifyInstance;
   stop(): Promise<void>;
@@ -57,24 +58,23 @@ export async function startSwitchboardEndpoint(
   rateLimit?: KeyDirectoryRoutesOptions['rateLimit'],
 ): Promise<SwitchboardEndpoint> {
   const events: RoutedEvent[] = [];
-  const router = new ReceiptRouter({
-    lookup: { find: () => Promise.resolve(null) },
-    sink: {
-      rcsEvent(workflowId, event) {
-        events.push({ workflowId, ...event });
-        return Promise.resolve('delivered');
-      },
-      smsReceipt: () => Promise.resolve('delivered'),
+  const inbox: ReceiptRecorder = {
+    record(r) {
+      events.push({
+        workflowId: workflowIdFor(r.externalId),
+        rbmMessageId: r.externalId,
+        eventType: r.event,
+        errorCode: r.errorCode,
+      });
+      return Promise.resolve();
     },
-    logger,
-    idCandidates: (id) => [id],
-  });
+  };
   const { url, server } = await startReceiptsServer({
     host: '127.0.0.1',
     port: 0,
     clientToken: CLIENT_TOKEN,
     agentIds: [AGENT_ID],
-    router,
+    inbox,
     logger,
     keyDirectory: { directory, bearerToken: DIRECTORY_TOKEN, ...(rateLimit ? { rateLimit } : {}) },
   });

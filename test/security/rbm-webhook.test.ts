@@ -3,11 +3,11 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { request } from 'undici';
-import { ReceiptRouter } from '../../channels/receipts/receipt-router';
+import type { ReceiptRecorder } from '../../channels/receipts/receipt-intake';
+import { ReceiptInbox } from '../../store/receipt-inbox';
 import { signRbmEventBody } from '../../channels/rcs/webhook';
 import { openDatabase } from '../../store/database';
 import type { Database } from '../../store/database';
-import { RcsSends } from '../../store/rcs-sends';
 import { RBM_WEBHOOK_PATH, startReceiptsServer } from '../../workers/receipts-server';
 import { stack } from '../fixtures/stack';
 
@@ -39,9 +39,9 @@ interface Webhook {
   server: FastifyInstance;
 }
 
-/** A receipts server on a real socket, with a real router whose sink records what it forwards. */
+/** A receipts server on a real socket, with an inbox that records what it was given. */
 async function startWebhook(
-  options: { rcsSends?: RcsSends; rejectionLogIntervalMs?: number } = {},
+  options: { inbox?: ReceiptInbox; rejectionLogIntervalMs?: number } = {},
 ): Promise<Webhook> {
   const logLines: Array<Record<string, unknown>> = [];
   const logger = pino(
@@ -49,25 +49,18 @@ async function startWebhook(
     { write: (line: string) => void logLines.push(JSON.parse(line) as Record<string, unknown>) },
   );
   const forwarded: string[] = [];
-  const router = new ReceiptRouter({
-    lookup: { find: () => Promise.resolve(null) },
-    ...(options.rcsSends ? { rcsSends: options.rcsSends } : {}),
-    sink: {
-      rcsEvent(_workflowId, e) {
-        forwarded.push(e.eventId);
-        return Promise.resolve('delivered');
-      },
-      smsReceipt: () => Promise.resolve('delivered'),
+  const inbox: ReceiptRecorder = options.inbox ?? {
+    record(receipt) {
+      forwarded.push(receipt.eventId ?? '');
+      return Promise.resolve();
     },
-    logger,
-    idCandidates: (id) => [id],
-  });
+  };
   const { url, server } = await startReceiptsServer({
     host: '127.0.0.1',
     port: 0,
     clientToken: CLIENT_TOKEN,
     agentIds: [AGENT],
-    router,
+    inbox,
     logger,
     ...(options.rejectionLogIntervalMs ? { rejectionLogIntervalMs: options.rejectionLogIntervalMs } : {}),
   });
@@ -155,15 +148,15 @@ describe('security: the RBM webhook', function () {
     });
     after(() => brokenDb.end());
 
-    it('answers a clean 500, logs the cause by name and code only, and routes the retry', async () => {
-      const hook = await webhook({ rcsSends: new RcsSends(brokenDb) });
+    it('answers a clean 500, logs the cause by name and code only, and records the retry', async () => {
+      const hook = await webhook({ inbox: new ReceiptInbox(brokenDb) });
       const delivered = event();
       const { body, signature } = signRbmEventBody(delivered, CLIENT_TOKEN);
       const answer = await post(hook.url, body, signature);
       assert.equal(answer.statusCode, 500);
       assert.deepEqual(await answer.body.json(), { error: 'internal error' });
 
-      const line = hook.logLines.find((l) => l.msg === 'routing an RBM event failed');
+      const line = hook.logLines.find((l) => l.msg === 'recording an RBM event failed');
       assert.ok(line, 'the failure is logged');
       assert.deepEqual(line.cause, { name: 'error', code: '3D000' });
       const logged = JSON.stringify(hook.logLines);
