@@ -156,10 +156,23 @@ describe('faults: receipts across Temporal, PostgreSQL and SMSC outages', functi
     return Number(rows[0]?.n);
   }
 
+  async function pendingRows(ids: string[]): Promise<number> {
+    const { rows } = await testDb.db.query<{ n: string }>(
+      `SELECT count(*) AS n FROM receipt_inbox i JOIN sms_submissions s ON s.smsc_message_id = i.external_id
+       WHERE i.kind = 'sms' AND i.status = 'pending' AND s.message_id = ANY($1)`,
+      [ids],
+    );
+    return Number(rows[0]?.n);
+  }
+
   /** Waits for every outcome and counts: sent / delivered / receipts lost / duplicates. */
   async function settle(what: string, batch: Batch): Promise<void> {
     const outcomes = await Promise.all(batch.ids.map((id) => switchboard.waitForOutcome(id)));
     const delivered = outcomes.filter((o) => o.status === 'delivered').length;
+    // A signal that outlived its timeout can land and finish the message while its row still waits
+    // for its retry: let the inbox settle before counting.
+    const deadline = Date.now() + 15_000;
+    while ((await pendingRows(batch.ids)) > 0 && Date.now() < deadline) await sleep(200);
     // 'late' counts as signalled: a signal that outlived its timeout may land, and its retry then
     // finds the message finished (a duplicate, which the workflow would have ignored anyway).
     const { rows } = await testDb.db.query<{
