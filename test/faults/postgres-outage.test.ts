@@ -76,7 +76,14 @@ describe('a PostgreSQL outage longer than the old retry budgets', function () {
       }),
     );
     const taskQueue = `switchboard-outage-${tag}`;
-    const base = { ...process.env, ...TEST_TIMEOUTS, TEMPORAL_TASK_QUEUE: taskQueue, LOG_LEVEL: 'silent' };
+    // Any free metrics port: a Switchboard running on this machine must not make the test fail.
+    const base = {
+      ...process.env,
+      ...TEST_TIMEOUTS,
+      TEMPORAL_TASK_QUEUE: taskQueue,
+      LOG_LEVEL: 'silent',
+      METRICS_PORT: '0',
+    };
     carriers = await startSandboxCarriers(loadConfig(base), {
       webhookUrl: 'http://127.0.0.1:9/unset',
       logger,

@@ -69,6 +69,8 @@ describe('faults: receipts across Temporal, PostgreSQL and SMSC outages', functi
       REGION_ENDPOINTS: '{}',
       SMPP_PORT: '0',
       RECEIPTS_PORT: '0',
+      // Any free metrics port: a Switchboard running on this machine must not make the test fail.
+      METRICS_PORT: '0',
       SHORTLINK_PORT: '0',
       CODEC_SERVER_PORT: '0',
       LOG_LEVEL: 'silent',
