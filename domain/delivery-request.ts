@@ -94,7 +94,28 @@ const FIELDS = new Set([
   'e2eePayload',
   'textIsNotice',
   'media',
+  'statusCallbackUrl',
+  'synthetic',
 ]);
+
+/** The longest callback URL we keep (browsers and proxies agree on about 2,000). */
+export const MAX_CALLBACK_URL_CHARS = 2000;
+
+/** An absolute http(s) URL without credentials; which hosts may be reached is the sender's check. */
+export function validCallbackUrl(value: unknown, field = 'statusCallbackUrl'): string {
+  const expected = `an absolute http or https URL of at most ${MAX_CALLBACK_URL_CHARS} characters, without user or password`;
+  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_CALLBACK_URL_CHARS)
+    throw new ValidationError(field, expected);
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ValidationError(field, expected);
+  }
+  if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.username || url.password)
+    throw new ValidationError(field, expected);
+  return value;
+}
 
 function optionalTrue(input: Record<string, unknown>, field: string, allowed: boolean, when: string): void {
   const value = input[field];
@@ -177,5 +198,7 @@ export function validateDeliveryRequest(value: unknown): DeliveryRequest {
   optionalTrue(input, 'rcsCopy', flow === 'critical', 'with flow critical');
   checkE2eePayload(input.e2eePayload, e2ee);
   checkMediaRef(input.media, e2ee);
+  if (input.statusCallbackUrl !== undefined) validCallbackUrl(input.statusCallbackUrl);
+  optionalTrue(input, 'synthetic', true, '');
   return input as unknown as DeliveryRequest;
 }

@@ -34,6 +34,13 @@ export interface DeliveryRequest {
   textIsNotice?: boolean;
   /** A file for the recipient, uploaded beforehand; it reaches them behind a secure shortlink (Recipe A). */
   media?: MediaRef;
+  /**
+   * Where the app wants status events (accepted, fell back, delivered, failed, read) POSTed,
+   * signed with its tenant's webhook secret; without it the tenant's default webhook, if any.
+   */
+  statusCallbackUrl?: string;
+  /** Set by the synthetic probes only: counted in probe metrics, kept out of business counts and the guard. */
+  synthetic?: true;
 }
 
 /**
