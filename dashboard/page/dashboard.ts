@@ -72,7 +72,8 @@ function align<P extends { at: number }>(
       );
     out.get(k)![i] = value(p);
   }
-  return out;
+  // Sorted, so a series keeps its colour from one refresh to the next.
+  return new Map([...out].sort(([a], [b]) => a.localeCompare(b)));
 }
 
 function draw(id: string, xs: number[], lines: [string, (number | null)[]][], yLabel: string): void {

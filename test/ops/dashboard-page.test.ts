@@ -104,7 +104,7 @@ describe('operator dashboard (headless Chromium)', function () {
       if (m.type() === 'error') problems.push(m.text());
     });
     page.on('pageerror', (err) => problems.push(err.message));
-    const response = await page.goto(`${worker.dashboardUrl}?window=15m`);
+    const response = await page.goto(`${worker.dashboardUrl}?window=5m`);
     assert.equal(response?.status(), 200);
     await page.waitForSelector('#status[data-ready="true"]', { timeout: 15_000 });
     // Nothing runs between the page's data and this scrape: the counts must be equal.
