@@ -26,7 +26,7 @@ const SECURITY_HEADERS = {
 export function registerDashboard(server: FastifyInstance, sources: DashboardSources): void {
   const page = readFileSync(join(PAGE_DIR, 'index.html'));
   // Read when first asked for: a build without the page's script (`tsc -p tsconfig.json` alone)
-  // still starts the worker, and the page says what is missing.
+  // still starts the worker, and the script's answer (500) says what is missing.
   const loaded = new Map<string, Buffer>();
   const load = (file: string): Buffer => {
     let body = loaded.get(file);
