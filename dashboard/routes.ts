@@ -9,10 +9,12 @@ import type { DashboardSources } from './data';
 
 export const DASHBOARD_PATH = '/dashboard';
 
-// index.html stays in the source tree; dashboard.js is built by dashboard/page/tsconfig.json.
+// index.html and the CSS stay in the source tree; the scripts are built by dashboard/page/tsconfig.json.
 const PAGE_DIR = join(__dirname, '..', '..', 'dashboard', 'page');
 const ASSETS = new Map([
-  ['dashboard.js', { file: join(__dirname, 'page', 'dashboard.js'), type: 'text/javascript' }],
+  ...['charts.js', 'tables.js', 'dashboard.js'].map(
+    (name) => [name, { file: join(__dirname, 'page', name), type: 'text/javascript' }] as const,
+  ),
   ['dashboard.css', { file: join(PAGE_DIR, 'dashboard.css'), type: 'text/css' }],
   ['uPlot.iife.min.js', { file: require.resolve('uplot/dist/uPlot.iife.min.js'), type: 'text/javascript' }],
   ['uPlot.min.css', { file: require.resolve('uplot/dist/uPlot.min.css'), type: 'text/css' }],
