@@ -6,3 +6,5 @@ export type { ChannelMeters, SmppState } from './channel-meters';
 export { watchRolloutState } from './state-gauges';
 export type { RolloutStateSource } from './state-gauges';
 export { httpMeter, startMetricsServer } from './server';
+export { metricsSnapshot } from './snapshot';
+export type { MetricSample, MetricsSnapshot } from './snapshot';

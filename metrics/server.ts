@@ -9,8 +9,11 @@ export async function startMetricsServer(options: {
   host: string;
   port: number;
   metrics: SwitchboardMetrics;
+  /** More routes on the same server (the operator dashboard). */
+  routes?: (server: FastifyInstance) => void;
 }): Promise<{ url: string; server: FastifyInstance }> {
   const server = Fastify({ logger: false, forceCloseConnections: true });
+  options.routes?.(server);
   server.get('/metrics', async (_request, reply) => {
     const { contentType, body } = await options.metrics.exposition();
     return reply.type(contentType).send(body);

@@ -4,7 +4,8 @@
 //   a failed lookup). A decision that never happened leaves no row: Prometheus sees those.
 // - rcs-latency-*: an rcs `delivered` row; its latency runs from the message's `received` row.
 // - rcs-fallback: a `completed`/`failed` row of a message routed with an rcs-first plan; bad if
-//   it did not end on rcs or met rcs trouble (the rollout guard's measure).
+//   it did not end on rcs or met rcs trouble (the rollout guard's measure); a `failed` row has no
+//   channel, so it is bad (a plain `channel = 'rcs'` would be NULL and counted good).
 // - sms-receipt-latency-p95: an sms `delivered`, `receipt` (failed) or `timeout` row; its latency
 //   runs from the sms `accepted` row before it; a timeout is bad whatever its latency.
 
@@ -47,7 +48,7 @@ export async function countSliSamples(
        UNION ALL SELECT 'rcs-latency-p95', at, secs <= $4 FROM rcs_latency
        UNION ALL
        SELECT 'rcs-fallback', e.occurred_at,
-              e.channel = 'rcs' AND NOT EXISTS (SELECT 1 FROM audit_log t WHERE t.message_id = e.message_id
+              e.channel IS NOT DISTINCT FROM 'rcs' AND NOT EXISTS (SELECT 1 FROM audit_log t WHERE t.message_id = e.message_id
                                                AND t.channel = 'rcs' AND t.result IN ('failed', 'revoked'))
        FROM recent e
        WHERE e.event IN ('completed', 'failed') AND EXISTS (SELECT 1 FROM audit_log r WHERE r.message_id = e.message_id

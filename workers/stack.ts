@@ -126,6 +126,7 @@ async function main(): Promise<void> {
         `to read payloads in the Web UI, paste the URL in ${codecServer.browserEndpointFile} into its Codec Server setting`,
       );
     logger.info(`metrics: ${worker.metricsUrl}`);
+    logger.info(`operator dashboard: ${worker.dashboardUrl}`);
     const sdkMetrics = temporalMetricsAddress(env);
     if (sdkMetrics) logger.info(`Temporal SDK metrics: http://${sdkMetrics}/metrics`);
     logger.info('try: npx switchboard send --to +15550100001 --text hi --wait');

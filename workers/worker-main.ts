@@ -29,7 +29,10 @@ async function main(): Promise<void> {
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
-  logger.info({ receipts: worker.receiptsUrl, metrics: worker.metricsUrl }, 'worker running');
+  logger.info(
+    { receipts: worker.receiptsUrl, metrics: worker.metricsUrl, dashboard: worker.dashboardUrl },
+    'worker running',
+  );
   await worker.done;
 }
 

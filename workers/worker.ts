@@ -44,6 +44,7 @@ import { keyDirectoryToken } from '../config/key-directory';
 import { temporalReceiptSink } from './temporal-sink';
 import { temporalWorkerOptions } from './temporal-runtime';
 import * as metering from '../metrics';
+import { DASHBOARD_PATH, registerDashboard } from '../dashboard/routes';
 
 export interface RunningWorker {
   /** Resolves when the worker has stopped. */
@@ -54,6 +55,8 @@ export interface RunningWorker {
   receiptsUrl: string;
   /** This process's Prometheus endpoint (METRICS_PORT). */
   metricsUrl: string;
+  /** The operator dashboard, on the same server. */
+  dashboardUrl: string;
   shutdown(): Promise<void>;
 }
 
@@ -203,6 +206,7 @@ async function assemble(
     host: env.METRICS_HOST,
     port: env.METRICS_PORT,
     metrics,
+    routes: (server) => registerDashboard(server, { db, current: () => metering.metricsSnapshot(metrics) }),
   });
   opened.push(() => metricsServer.server.close());
   const connection = await NativeConnection.connect({ address: options.temporalAddress });
@@ -245,6 +249,7 @@ async function assemble(
     shortlinksUrl: shortlinks.url,
     receiptsUrl: receipts.url,
     metricsUrl: metricsServer.url,
+    dashboardUrl: metricsServer.url.replace(/\/metrics$/, DASHBOARD_PATH),
     async shutdown() {
       worker.shutdown();
       await done;
