@@ -6,3 +6,4 @@ export type { ChannelMeters, SmppState } from './channel-meters';
 export { watchRolloutState } from './state-gauges';
 export type { RolloutStateSource } from './state-gauges';
 export { httpMeter, startMetricsServer } from './server';
+export { callbackMeter } from './callback-meter';

@@ -44,6 +44,7 @@ import { keyDirectoryToken } from '../config/key-directory';
 import { temporalReceiptSink } from './temporal-sink';
 import { temporalWorkerOptions } from './temporal-runtime';
 import * as metering from '../metrics';
+import { startStatusCallbacks } from './status-callbacks';
 
 export interface RunningWorker {
   /** Resolves when the worker has stopped. */
@@ -122,6 +123,16 @@ async function assemble(
     namespace: env.TEMPORAL_NAMESPACE,
     dataConverter,
   });
+  const auditLog = new AuditLog(db, options.secrets.auditHashKey);
+  const callbacks = startStatusCallbacks({
+    env,
+    db,
+    secrets: options.secrets,
+    audit: auditLog,
+    metrics,
+    logger,
+  });
+  opened.push(() => callbacks.stop());
   const inbox = new ReceiptInbox(db);
   // A deliver_sm is answered once its receipt is in the inbox (or refused, for the SMSC to redeliver).
   for (const region of channels.regions()) {
@@ -138,7 +149,7 @@ async function assemble(
       rcsSends,
       idCandidates: receiptIdCandidates,
     }),
-    sink: temporalReceiptSink(client),
+    sink: callbacks.receiptSink(temporalReceiptSink(client)),
     logger: logger.child({ component: 'receipts' }),
     sweepMs: env.RECEIPT_INBOX_SWEEP_MS,
     orphanAfterMs: env.RECEIPT_ORPHAN_AFTER_MS,
@@ -171,7 +182,6 @@ async function assemble(
   });
   opened.push(() => receipts.server.close());
 
-  const auditLog = new AuditLog(db, options.secrets.auditHashKey);
   const accessRequests = new AccessRequests(db, accessRequestKek(env));
   const sweeper = startAccessRequestSweeper({
     requests: accessRequests,
@@ -226,7 +236,7 @@ async function assemble(
         channels,
         rcsSends,
         smsSubmissions,
-        audit: auditLog,
+        audit: callbacks.outbox,
         meter: metering.deliveryMeter(metrics),
       }),
       ...createEscrowActivities({ escrowArchive: new EscrowArchiver(escrows) }),
