@@ -56,7 +56,7 @@ export function startStatusCallbacks(o: {
 }
 
 /** An event given up on joins its message's audit trail, under the message's own context. */
-async function auditUndeliverable(
+export async function auditUndeliverable(
   db: Database,
   audit: AuditLog,
   e: OutboxEvent,
