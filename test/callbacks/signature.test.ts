@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { signCallback } from '../../channels/callbacks/signature';
 import { verifyCallbackSignature } from '../../client/callback-signature';
+import { ValidationError, validateSend } from '../../client/validation';
 
 describe('callback signatures (verifyCallbackSignature)', () => {
   const secret = 'whsec_test-secret';
@@ -52,5 +53,25 @@ describe('callback signatures (verifyCallbackSignature)', () => {
   it('accepts the header when any of several v1 values matches', () => {
     const header = `${signCallback(secret, body, now)},v1=${'0'.repeat(64)}`;
     assert.ok(verifyCallbackSignature({ secret, header, body, now }).valid);
+  });
+});
+
+describe('statusCallbackUrl in SwitchboardClient.send', () => {
+  it('is checked by the client before anything starts, naming the field', () => {
+    for (const bad of ['not a url', 'ftp://example.com/x', 'https://user:pw@example.com/x', '']) {
+      assert.throws(
+        () => validateSend({ to: '+15550200001', text: 'hi', statusCallbackUrl: bad }),
+        (err: unknown) =>
+          err instanceof ValidationError && /^statusCallbackUrl: an absolute http/.test(err.message),
+        bad,
+      );
+    }
+    const ok = validateSend({
+      to: '+15550200001',
+      text: 'hi',
+      statusCallbackUrl: 'https://app.example.com/h',
+    });
+    assert.equal(ok.statusCallbackUrl, 'https://app.example.com/h');
+    assert.equal(validateSend({ to: '+15550200001', text: 'hi' }).statusCallbackUrl, null);
   });
 });
