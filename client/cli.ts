@@ -30,6 +30,8 @@ import type { Env } from '../config';
 import type { Secrets } from '../config/secrets';
 import { RecipientPreferences } from '../store/rollout/recipient-preferences';
 import { NoGoodVersionError, RolloutStore } from '../store/rollout/rollout-store';
+import { TenantWebhooks } from '../store/tenant-webhooks';
+import { registerWebhookCommands } from './webhook-commands';
 
 const EXIT_FAILED_DELIVERY = 1;
 const EXIT_BAD_INPUT = 2;
@@ -119,6 +121,7 @@ export function buildCli(): Command {
     .option('--rcs-copy', 'critical flow: also send a supplementary RCS copy')
     .option('--media <file>', 'a file for the recipient, delivered behind a secure shortlink')
     .option('--notice <text>', 'e2ee required: what a recipient without E2EE gets instead')
+    .option('--status-callback-url <url>', "where this message's status events go (signed)")
     .option('--wait', 'wait for the outcome and print it')
     .option('--json', 'one JSON object on stdout')
     .action(
@@ -132,6 +135,7 @@ export function buildCli(): Command {
         rcsCopy?: boolean;
         media?: string;
         notice?: string;
+        statusCallbackUrl?: string;
         wait?: boolean;
         json?: boolean;
       }) => {
@@ -146,6 +150,7 @@ export function buildCli(): Command {
             rcsCopy: opts.rcsCopy,
             notice: opts.notice,
             media: opts.media ? readMedia(opts.media) : undefined,
+            statusCallbackUrl: opts.statusCallbackUrl,
           });
           if (!opts.wait) {
             print(
@@ -183,6 +188,9 @@ export function buildCli(): Command {
     program,
     (run) => withClient((client) => run(client.lawfulAccess())),
     (run) => withDatabase((db) => db, run),
+  );
+  registerWebhookCommands(program, (run) =>
+    withDatabase((db, _env, secrets) => new TenantWebhooks(db, deriveKey(secrets, 'webhook-secrets')), run),
   );
   const audit = registerAuditCommands(program, withAuditDeps);
   audit

@@ -118,6 +118,7 @@ export class SwitchboardClient {
       region: valid.region,
       submittedAt: new Date().toISOString(),
       ...(valid.rcsCopy ? { rcsCopy: true } : {}),
+      ...(valid.statusCallbackUrl ? { statusCallbackUrl: valid.statusCallbackUrl } : {}),
     };
     const e2ee = {
       encrypted: sealed.payload !== null,

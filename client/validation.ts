@@ -4,6 +4,7 @@ import {
   validE2eePolicy,
   validFlow,
   validRecipient,
+  validCallbackUrl,
   validTenant,
   validText,
 } from '../domain/delivery-request';
@@ -26,6 +27,8 @@ export interface SendInput {
   notice?: string;
   /** A file for the recipient, delivered behind a secure shortlink. */
   media?: { data: Uint8Array; contentType: string; fileName: string };
+  /** Where this message's status events go (else the tenant's default webhook, if any). */
+  statusCallbackUrl?: string;
 }
 
 export interface ValidSend {
@@ -38,6 +41,7 @@ export interface ValidSend {
   idempotencyKey: string | null;
   rcsCopy: boolean;
   media: { data: Uint8Array; contentType: string; fileName: string } | null;
+  statusCallbackUrl: string | null;
 }
 
 /** Refuses bad input before any workflow starts; messages name the field, never echo the number. */
@@ -72,6 +76,8 @@ export function validateSend(input: SendInput): ValidSend {
     }
   }
   if (input.notice !== undefined) validText(input.notice, 'notice', MAX_NOTICE_CHARS);
+  const statusCallbackUrl =
+    input.statusCallbackUrl === undefined ? null : validCallbackUrl(input.statusCallbackUrl);
   return {
     to,
     text,
@@ -82,5 +88,6 @@ export function validateSend(input: SendInput): ValidSend {
     idempotencyKey: key,
     rcsCopy: !!input.rcsCopy,
     media,
+    statusCallbackUrl,
   };
 }

@@ -158,9 +158,23 @@ export const envSchema = z.object({
     .pipe(workerOptionsSchema)
     .default({}),
 
+  CALLBACK_TIMEOUT_MS: ms.default(10_000),
+  CALLBACK_RETRY_FOR_MS: ms.default(86_400_000),
+  CALLBACK_RETRY_BASE_MS: ms.default(1_000),
+  CALLBACK_RETRY_MAX_MS: ms.default(600_000),
+  CALLBACK_POLL_MS: z.coerce.number().int().min(10).default(250),
+  CALLBACK_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(32),
+  /** Unset: allowed only with SANDBOX=true (callbackAllowsPrivateHosts). */
+  CALLBACK_ALLOW_PRIVATE_HOSTS: bool.optional(),
+  SANDBOX_CALLBACK_PORT: port.default(8094),
+
   METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   METRICS_PORT: port.default(9464),
   TEMPORAL_METRICS_PORT: port.default(9465),
 });
 
 export type Env = z.infer<typeof envSchema>;
+
+/** Callbacks to loopback, private and link-local addresses: as configured, else only in the sandbox. */
+export const callbackAllowsPrivateHosts = (env: Env): boolean =>
+  env.CALLBACK_ALLOW_PRIVATE_HOSTS ?? env.SANDBOX;

@@ -25,6 +25,8 @@ export interface AuditContext {
   flow: string;
   /** The request's submittedAt: where latency metrics start. Not stored in the trail. */
   submittedAt?: string;
+  /** The request's status callback URL (store/status-events.ts). Not stored in the trail. */
+  statusCallbackUrl?: string;
 }
 
 /** A context whose recipient is already hashed (exports record the hash of what they looked up). */

@@ -8,3 +8,4 @@ export type { RolloutStateSource } from './state-gauges';
 export { httpMeter, startMetricsServer } from './server';
 export { metricsSnapshot } from './snapshot';
 export type { MetricSample, MetricsSnapshot } from './snapshot';
+export { callbackMeter } from './callback-meter';

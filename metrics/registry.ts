@@ -106,6 +106,7 @@ export class SwitchboardMetrics {
   readonly rcsHubRequests = this.counter(names.RCS_HUB_REQUESTS_TOTAL, 'Requests to the RCS hub.');
   readonly smppBinds = this.counter(names.SMPP_BINDS_TOTAL, 'SMPP bind attempts by result.');
   readonly smppThrottles = this.counter(names.SMPP_THROTTLES_TOTAL, 'SMSC throttling answers.');
+  readonly callbacks = this.counter(names.CALLBACKS_TOTAL, 'Status callback POSTs by result.');
   readonly smppSubmit = this.histogram(names.SMPP_SUBMIT_SECONDS, 'submit_sm to its response.', FAST_BUCKETS);
 
   async exposition(): Promise<{ contentType: string; body: string }> {

@@ -87,3 +87,10 @@ export const ROLLOUT_CONFIG_VERSION = metric('switchboard_rollout_config_version
 export const DELIVERY_LATENCY_BUCKETS_SECONDS = [0.05, 0.1, 0.2, 0.3, 0.5, 1, 2, 5, 10, 30, 60];
 /** Bucket boundaries of RECEIPT_LATENCY_SECONDS: 30 must stay, the receipt latency SLO reads it. */
 export const RECEIPT_LATENCY_BUCKETS_SECONDS = [0.5, 1, 2, 5, 10, 30, 60, 120, 300];
+
+// Status callbacks (channels/callbacks/): never a tenant, a URL or a secret in a label.
+
+/** Counter: callback POSTs; result: sent (2xx) | failed (retried later) | undeliverable (budget spent) | refused (SSRF rule). */
+export const CALLBACKS_TOTAL = metric('switchboard_callbacks_total', ['result']);
+/** Gauge: status events not yet acknowledged or given up on (the outbox depth). */
+export const CALLBACK_OUTBOX_DEPTH = metric('switchboard_callback_outbox_depth', []);

@@ -72,7 +72,8 @@ interface StoredRow {
   row_hash: string;
 }
 
-function toEntryJson(e: AuditEntry): Record<string, unknown> {
+/** An entry as audit_append() takes it; refuses a malformed one naming the field. */
+export function toEntryJson(e: AuditEntry): Record<string, unknown> {
   if (typeof e.messageId !== 'string' || e.messageId.length === 0)
     throw new AuditInputError('messageId: a non-empty string');
   if (!Number.isInteger(e.seq) || e.seq < 0 || e.seq > 2_147_483_647)

@@ -10,6 +10,8 @@ import { shortlinksMigration } from './shortlinks';
 import { mediaObjectsMigration } from './media-objects';
 import { auditNewRowsMigration } from './audit-new-rows';
 import { receiptInboxMigration } from './receipt-inbox';
+import { tenantWebhooksMigration } from './tenant-webhooks';
+import { statusEventsMigration } from './status-events-schema';
 
 export interface Migration {
   id: number;
@@ -141,4 +143,7 @@ export const MIGRATIONS: Migration[] = [
   mediaObjectsMigration,
   auditNewRowsMigration,
   receiptInboxMigration,
+  // 14 and 15: the REST API's tenants and API keys.
+  tenantWebhooksMigration,
+  statusEventsMigration,
 ];

@@ -18,6 +18,7 @@ import { RBM_WEBHOOK_PATH } from './receipts-server';
 import { installTemporalRuntime, temporalMetricsAddress } from './temporal-runtime';
 import { superviseGuards } from './guards';
 import { startWorker } from './worker';
+import { startSandboxCallbacks } from './sandbox-callbacks';
 
 async function main(): Promise<void> {
   const env = loadConfig();
@@ -78,6 +79,13 @@ async function main(): Promise<void> {
       stops.push(() => sandboxDb.end());
       await migrate(sandboxDb, logger);
       const keyDirectory = new PostgresKeyDirectory(sandboxDb, deriveKey(secrets, 'key-directory'));
+      const callbackReceiver = await startSandboxCallbacks(env, {
+        db: sandboxDb,
+        secrets,
+        logger: logger.child({ component: 'sandbox-callbacks' }),
+      });
+      stops.push(() => callbackReceiver.close());
+      logger.info({ url: callbackReceiver.url }, 'sandbox callback receiver up');
       carriers = await startSandboxCarriers(env, {
         webhookUrl: `http://${env.RECEIPTS_HOST}:${env.RECEIPTS_PORT}${RBM_WEBHOOK_PATH}`,
         logger: logger.child({ component: 'sandbox' }),

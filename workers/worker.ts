@@ -45,6 +45,7 @@ import { temporalReceiptSink } from './temporal-sink';
 import { temporalWorkerOptions } from './temporal-runtime';
 import * as metering from '../metrics';
 import { DASHBOARD_PATH, registerDashboard } from '../dashboard/routes';
+import { startStatusCallbacks } from './status-callbacks';
 
 export interface RunningWorker {
   /** Resolves when the worker has stopped. */
@@ -125,6 +126,16 @@ async function assemble(
     namespace: env.TEMPORAL_NAMESPACE,
     dataConverter,
   });
+  const auditLog = new AuditLog(db, options.secrets.auditHashKey);
+  const callbacks = startStatusCallbacks({
+    env,
+    db,
+    secrets: options.secrets,
+    audit: auditLog,
+    metrics,
+    logger,
+  });
+  opened.push(() => callbacks.stop());
   const inbox = new ReceiptInbox(db);
   // A deliver_sm is answered once its receipt is in the inbox (or refused, for the SMSC to redeliver).
   for (const region of channels.regions()) {
@@ -141,7 +152,7 @@ async function assemble(
       rcsSends,
       idCandidates: receiptIdCandidates,
     }),
-    sink: temporalReceiptSink(client),
+    sink: callbacks.receiptSink(temporalReceiptSink(client)),
     logger: logger.child({ component: 'receipts' }),
     sweepMs: env.RECEIPT_INBOX_SWEEP_MS,
     orphanAfterMs: env.RECEIPT_ORPHAN_AFTER_MS,
@@ -174,7 +185,6 @@ async function assemble(
   });
   opened.push(() => receipts.server.close());
 
-  const auditLog = new AuditLog(db, options.secrets.auditHashKey);
   const accessRequests = new AccessRequests(db, accessRequestKek(env));
   const sweeper = startAccessRequestSweeper({
     requests: accessRequests,
@@ -230,7 +240,7 @@ async function assemble(
         channels,
         rcsSends,
         smsSubmissions,
-        audit: auditLog,
+        audit: callbacks.outbox,
         meter: metering.deliveryMeter(metrics),
       }),
       ...createEscrowActivities({ escrowArchive: new EscrowArchiver(escrows) }),

@@ -28,10 +28,11 @@ export class DeliveryRun {
     auditLane: number,
   ) {
     this.text = request.text;
-    const { tenant, to: recipient, region, flow, submittedAt } = request;
+    const { tenant, to: recipient, region, flow, submittedAt, statusCallbackUrl } = request;
+    const callback = statusCallbackUrl ? { statusCallbackUrl } : {};
     this.audit = new AuditTrail(
       request.messageId,
-      { tenant, recipient, region, flow, submittedAt },
+      { tenant, recipient, region, flow, submittedAt, ...callback },
       auditLane,
     );
   }

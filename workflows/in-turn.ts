@@ -19,7 +19,7 @@ export async function deliverInTurn(run: DeliveryRun, plan: RoutePlan): Promise<
     run.setAttribute({ key: DeliveryChannelKey, value: step.channel });
     const result =
       step.channel === 'sms'
-        ? await attemptSms(run)
+        ? await attemptSms(run, fallbackReason)
         : await attemptRcs(run, step.e2ee && request.e2eePayload ? { e2ee: request.e2eePayload } : {});
     if (result.delivered) {
       latency[step.channel] = result.latencyMs;

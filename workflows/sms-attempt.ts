@@ -1,18 +1,26 @@
 import { condition } from '@temporalio/workflow';
 import { sendSms } from './activities-proxy';
+import type { FallbackReason } from '../domain/message';
 import type { DeliveryRun } from './delivery-run';
 import { channelFailure } from './step-result';
 import type { StepResult } from './step-result';
 
-/** One SMS step: submit every part, then wait for a final receipt of each. */
-export async function attemptSms(run: DeliveryRun): Promise<StepResult> {
+/**
+ * One SMS step: submit every part, then wait for a final receipt of each. `fallbackReason`: why
+ * the message is going by SMS, recorded on its 'accepted' row (the app's "fell back" callback).
+ */
+export async function attemptSms(
+  run: DeliveryRun,
+  fallbackReason: FallbackReason | null = null,
+): Promise<StepResult> {
   run.enter('sending-sms');
+  const reason: Record<string, string> = fallbackReason ? { fallbackReason } : {};
   const sentAt = Date.now();
   let smscMessageIds: string[];
   let acceptedRecorded: boolean;
   try {
     run.publish();
-    const audit = run.audit.handOff('sms', {});
+    const audit = run.audit.handOff('sms', reason);
     const sent = await sendSms({ ...run.messageRef, workflowId: run.workflowId, text: run.text, audit });
     smscMessageIds = sent.smscMessageIds;
     acceptedRecorded = run.audit.settle(audit, sent.audit);
@@ -31,7 +39,7 @@ export async function attemptSms(run: DeliveryRun): Promise<StepResult> {
       channel: 'sms',
       result: 'accepted',
       errorCode: null,
-      detail: { parts: smscMessageIds.length },
+      detail: { parts: smscMessageIds.length, ...reason },
     });
   }
   const final = (id: string) => run.receipts.finalSmsReceipt(id);
