@@ -25,6 +25,8 @@ export interface AuditContext {
   flow: string;
   /** The request's submittedAt: where latency metrics start. Not stored in the trail. */
   submittedAt?: string;
+  /** A synthetic probe's message: kept out of business metrics (the rows carry detail.synthetic). */
+  synthetic?: true;
 }
 
 /** A context whose recipient is already hashed (exports record the hash of what they looked up). */

@@ -6,3 +6,6 @@ export type { ChannelMeters, SmppState } from './channel-meters';
 export { watchRolloutState } from './state-gauges';
 export type { RolloutStateSource } from './state-gauges';
 export { httpMeter, startMetricsServer } from './server';
+export { probeMeter, watchProbeHealth } from './probe-meter';
+export type { ProbeStateSource } from './probe-meter';
+export { watchReceiptInbox } from './inbox-gauges';

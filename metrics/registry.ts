@@ -107,6 +107,11 @@ export class SwitchboardMetrics {
   readonly smppBinds = this.counter(names.SMPP_BINDS_TOTAL, 'SMPP bind attempts by result.');
   readonly smppThrottles = this.counter(names.SMPP_THROTTLES_TOTAL, 'SMSC throttling answers.');
   readonly smppSubmit = this.histogram(names.SMPP_SUBMIT_SECONDS, 'submit_sm to its response.', FAST_BUCKETS);
+  readonly probeRuns = this.counter(names.PROBE_RUNS_TOTAL, 'Synthetic probe messages by result.');
+  readonly probeLatency = this.histogram(
+    names.PROBE_LATENCY_SECONDS,
+    'Delivered synthetic probe messages: workflow start to final receipt.',
+  );
 
   async exposition(): Promise<{ contentType: string; body: string }> {
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };

@@ -10,6 +10,7 @@ import { shortlinksMigration } from './shortlinks';
 import { mediaObjectsMigration } from './media-objects';
 import { auditNewRowsMigration } from './audit-new-rows';
 import { receiptInboxMigration } from './receipt-inbox';
+import { probeResultsMigration } from './probe-results';
 
 export interface Migration {
   id: number;
@@ -141,4 +142,5 @@ export const MIGRATIONS: Migration[] = [
   mediaObjectsMigration,
   auditNewRowsMigration,
   receiptInboxMigration,
+  probeResultsMigration,
 ];

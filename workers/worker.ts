@@ -6,6 +6,7 @@ import {
   createEscrowActivities,
   createGuardActivities,
   createLawfulAccessActivities,
+  createProbeActivities,
   createRoutingActivities,
   createShortlinkActivities,
 } from '../activities';
@@ -44,6 +45,10 @@ import { keyDirectoryToken } from '../config/key-directory';
 import { temporalReceiptSink } from './temporal-sink';
 import { temporalWorkerOptions } from './temporal-runtime';
 import * as metering from '../metrics';
+import { ProbeResults } from '../store/probe-results';
+import { receiptInboxBacklog } from '../store/receipt-inbox-backlog';
+import { startTtlTuning } from './capability-ttl-tuning';
+import { probeRecipients } from './probes';
 
 export interface RunningWorker {
   /** Resolves when the worker has stopped. */
@@ -199,6 +204,22 @@ async function assemble(
     guard: (region) => guard.get(region),
     rollout: (region) => rollout.current(region),
   });
+  const probes = new ProbeResults(db);
+  metering.watchProbeHealth(metrics, {
+    health: () => probes.health(),
+    configured: () =>
+      Object.entries(probeRecipients(env)).flatMap(([region, rs]) => rs.map((r) => ({ ...r, region }))),
+  });
+  metering.watchReceiptInbox(metrics, () => receiptInboxBacklog(db));
+  if (env.CAPABILITY_TTL_TUNING) {
+    const tuning = startTtlTuning({
+      probes,
+      regions: channels.regions(),
+      retune: (region, ttls) => channels.retuneCapabilityCache(region, ttls),
+      logger: logger.child({ component: 'capability-ttl' }),
+    });
+    opened.push(() => Promise.resolve(tuning.stop()));
+  }
   const metricsServer = await metering.startMetricsServer({
     host: env.METRICS_HOST,
     port: env.METRICS_PORT,
@@ -233,6 +254,7 @@ async function assemble(
       ...createShortlinkActivities({ shortlinks: shortlinks.links, mediaObjects }),
       ...createGuardActivities({ guard, rollout }),
       ...createLawfulAccessActivities({ escrows, requests: accessRequests, audit: auditLog }),
+      ...createProbeActivities({ channels, probes, meter: metering.probeMeter(metrics) }),
     },
     dataConverter,
     // TEMPORAL_WORKER_OPTIONS: worker tuning, measured by the bench (docs/benchmarks.md).
