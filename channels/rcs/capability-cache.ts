@@ -153,7 +153,6 @@ export class CapabilityCache {
     this.tuned = ttls;
   }
 
-
   private ttlsFor(msisdn: string): CapabilityTtls {
     const region = this.options.regionOf?.(msisdn);
     const override = region === undefined ? undefined : this.options.regionTtls?.[region];
