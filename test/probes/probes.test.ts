@@ -12,6 +12,10 @@ import {
   probeScheduleStatus,
   setProbesPaused,
 } from '../../workers/probes';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli } from '../fixtures/cli';
 import { scrape, sum } from '../fixtures/exposition';
 import { stack } from '../fixtures/stack';
 
@@ -163,5 +167,59 @@ describe('synthetic probes on the full stack', function () {
       eligible: before.eligible + 1,
       fellBack: before.fellBack + 1,
     });
+  });
+
+  it('switchboard probes status | disable | enable | ttl, with --json', async () => {
+    const appDir = mkdtempSync(join(tmpdir(), 'switchboard-probes-cli-'));
+    const cli = async (...args: string[]) => {
+      const r = await runCli(['probes', ...args], appDir, { DATABASE_URL: stack().databaseUrl });
+      assert.equal(r.code, 0, r.stderr);
+      return JSON.parse(r.stdout) as Record<string, unknown>;
+    };
+    const paused = async () =>
+      ((await cli('status', '--json')).schedules as Array<{ region: string; paused: boolean }>).map((s) => [
+        s.region,
+        s.paused,
+      ]);
+    assert.deepEqual(await cli('disable', '--json'), { disabled: ['us', 'eu'] });
+    assert.deepEqual(await paused(), [
+      ['us', true],
+      ['eu', true],
+    ]);
+    const status = await cli('status', '--json');
+    const health = status.health as Array<{ region: string; capability: string; lastOk: boolean }>;
+    assert.deepEqual(health.map((h) => `${h.region} ${h.capability} ${h.lastOk}`).sort(), [
+      'eu rcs true',
+      'eu rcs-e2ee true',
+      'eu sms true',
+      'us rcs true',
+      'us rcs-e2ee true',
+      'us sms true',
+    ]);
+    // Enabled from the CLI (it creates the schedule with the CLI's config: the default 30 s).
+    assert.deepEqual(await cli('enable', '--json'), { enabled: ['us', 'eu'] });
+    assert.deepEqual(await paused(), [
+      ['us', false],
+      ['eu', false],
+    ]);
+    await cli('disable', '--json');
+
+    const { suggestions } = (await cli('ttl', '--json')) as {
+      suggestions: Array<{ region: string; carrier: string; answers: number; rule: string }>;
+    };
+    assert.deepEqual(
+      suggestions.map((s) => [s.region, s.carrier]),
+      [
+        ['eu', 'sandbox'],
+        ['us', 'sandbox'],
+      ],
+    );
+    // Two probe runs or more per region so far, three answers each; the sandbox never changes one.
+    for (const s of suggestions) assert.ok(s.answers >= 6 && s.rule.length > 0);
+    const bad = await runCli(['probes', 'ttl', '--window', '5x'], appDir, {
+      DATABASE_URL: stack().databaseUrl,
+    });
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--window/);
   });
 });
