@@ -43,6 +43,10 @@ export interface ProbeRecipientResult {
   latencyMs: number | null;
   fallbackReason: string | null;
   observed: ObservedCapability;
+  /** Delivered end-to-end encrypted (the rcs-e2ee probe's message is MLS-sealed by the worker). */
+  e2ee: boolean;
+  /** The worker's MLS negotiation and encryption for the message; null when not sealed. */
+  e2eeNegotiationMs: number | null;
 }
 
 export interface ProbeRun {
@@ -61,6 +65,7 @@ export function classifyProbe(capability: ProbeCapability, outcome: DeliveryOutc
   if (!outcome) return 'timeout';
   if (outcome.status !== 'delivered') return 'failed';
   if (outcome.channel !== EXPECTED_CHANNEL[capability]) return 'fallback';
+  if (capability === 'rcs-e2ee' && !outcome.e2ee) return 'fallback';
   // An SMS-only recipient's reason is "not_rcs_capable"; an RCS one's must be none (no RCS trouble).
   return capability === 'sms' || outcome.fallbackReason === null ? 'ok' : 'fallback';
 }

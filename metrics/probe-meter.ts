@@ -16,6 +16,11 @@ export function probeMeter(metrics: SwitchboardMetrics): ProbeMeter {
         };
         metrics.probeRuns.inc({ ...labels, result: r.result });
         if (r.latencyMs !== null) metrics.probeLatency.observe(labels, Math.max(0, r.latencyMs) / 1000);
+        if (r.e2eeNegotiationMs !== null)
+          metrics.probeE2eeNegotiation.observe(
+            { region: labels.region, carrier: labels.carrier },
+            Math.max(0, r.e2eeNegotiationMs) / 1000,
+          );
       }
     },
   };

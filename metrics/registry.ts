@@ -112,6 +112,11 @@ export class SwitchboardMetrics {
     names.PROBE_LATENCY_SECONDS,
     'Delivered synthetic probe messages: workflow start to final receipt.',
   );
+  readonly probeE2eeNegotiation = this.histogram(
+    names.PROBE_E2EE_NEGOTIATION_SECONDS,
+    'The worker’s MLS negotiation and encryption for an E2EE probe message.',
+    FAST_BUCKETS,
+  );
 
   async exposition(): Promise<{ contentType: string; body: string }> {
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };

@@ -78,6 +78,11 @@ export const PROBE_LATENCY_SECONDS = metric('switchboard_probe_latency_seconds',
   'carrier',
   'capability',
 ]);
+/** Histogram (seconds): the worker's MLS negotiation and encryption for an rcs-e2ee probe's message. */
+export const PROBE_E2EE_NEGOTIATION_SECONDS = metric('switchboard_probe_e2ee_negotiation_seconds', [
+  'region',
+  'carrier',
+]);
 /** Gauge (read from PostgreSQL on scrape): receipts in the inbox due for their workflow, not yet delivered. */
 export const RECEIPT_INBOX_DEPTH = metric('switchboard_receipt_inbox_depth', []);
 /** Gauge (read from PostgreSQL on scrape): age of the oldest of those; 0 when there is none. */

@@ -21,6 +21,8 @@ export const probeResultsMigration = {
       fallback_reason text,
       -- The hub's answer at the probe, bypassing the cache: a capability class or 'error'.
       observed        text        NOT NULL CHECK (observed IN ('rcs-e2ee', 'rcs', 'sms', 'error')),
+      e2ee            boolean     NOT NULL DEFAULT false,
+      e2ee_negotiation_ms integer,
       occurred_at     timestamptz NOT NULL,
       PRIMARY KEY (probe_run_id, carrier, capability)
     );
@@ -46,10 +48,12 @@ export class ProbeResults {
   async record(run: ProbeRun): Promise<ProbeRecipientResult[]> {
     const { rows } = await this.db.query<{ carrier: string; capability: string }>(
       `INSERT INTO probe_results (probe_run_id, region, carrier, capability, result, channel, latency_ms,
-                                  fallback_reason, observed, occurred_at)
-       SELECT $1, $2, r.carrier, r.capability, r.result, r.channel, r."latencyMs", r."fallbackReason", r.observed, $3
+                                  fallback_reason, observed, e2ee, e2ee_negotiation_ms, occurred_at)
+       SELECT $1, $2, r.carrier, r.capability, r.result, r.channel, r."latencyMs", r."fallbackReason", r.observed,
+              r.e2ee, round(r."e2eeNegotiationMs"), $3
        FROM jsonb_to_recordset($4::jsonb) AS r(carrier text, capability text, result text, channel text,
-                                                 "latencyMs" integer, "fallbackReason" text, observed text)
+                                                 "latencyMs" integer, "fallbackReason" text, observed text,
+                                                 e2ee boolean, "e2eeNegotiationMs" double precision)
        ON CONFLICT DO NOTHING
        RETURNING carrier, capability`,
       [run.probeRunId, run.region, run.at, JSON.stringify(run.results)],

@@ -49,6 +49,7 @@ import { ProbeResults } from '../store/probe-results';
 import { receiptInboxBacklog } from '../store/receipt-inbox-backlog';
 import { startTtlTuning } from './capability-ttl-tuning';
 import { probeRecipients } from './probes';
+import { probeSealer } from './probe-sealer';
 
 export interface RunningWorker {
   /** Resolves when the worker has stopped. */
@@ -158,6 +159,7 @@ async function assemble(
     ? Buffer.from(env.SHORTLINK_KEK, 'base64')
     : Buffer.from(deriveKey(options.secrets, 'shortlink-kek'), 'hex');
   const mediaObjects = new MediaObjectStore({ db, kek: shortlinkKek, ttlSeconds: env.SHORTLINK_TTL_SECONDS });
+  const keyDirectory = new PostgresKeyDirectory(db, deriveKey(options.secrets, 'key-directory'));
   const receipts = await startReceiptsServer({
     host: env.RECEIPTS_HOST,
     port: env.RECEIPTS_PORT,
@@ -167,7 +169,7 @@ async function assemble(
     logger: logger.child({ component: 'receipts' }),
     // Apps claim recipients' MLS KeyPackages here (client-managed E2EE).
     keyDirectory: {
-      directory: new PostgresKeyDirectory(db, deriveKey(options.secrets, 'key-directory')),
+      directory: keyDirectory,
       bearerToken: keyDirectoryToken(env, options.secrets),
       escrowMembers: escrows,
     },
@@ -254,7 +256,12 @@ async function assemble(
       ...createShortlinkActivities({ shortlinks: shortlinks.links, mediaObjects }),
       ...createGuardActivities({ guard, rollout }),
       ...createLawfulAccessActivities({ escrows, requests: accessRequests, audit: auditLog }),
-      ...createProbeActivities({ channels, probes, meter: metering.probeMeter(metrics) }),
+      ...createProbeActivities({
+        channels,
+        probes,
+        meter: metering.probeMeter(metrics),
+        sealer: probeSealer(keyDirectory),
+      }),
     },
     dataConverter,
     // TEMPORAL_WORKER_OPTIONS: worker tuning, measured by the bench (docs/benchmarks.md).

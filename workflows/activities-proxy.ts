@@ -104,7 +104,7 @@ export const { measureFallback, recordGuardDecision } =
 
 // A probe's hub check is one short call per recipient: a failure is recorded as 'error', not retried
 // for long. Its record is a database write, retried like the audit trail's.
-export const { checkProbeCapabilities } = proxyActivities<ProbeActivities>({
+export const { checkProbeCapabilities, sealProbeMessages } = proxyActivities<ProbeActivities>({
   startToCloseTimeout: '15 seconds',
   retry: { maximumAttempts: 2 },
 });

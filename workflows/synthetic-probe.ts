@@ -1,9 +1,9 @@
 import { ParentClosePolicy, sleep, startChild, uuid4, workflowInfo } from '@temporalio/workflow';
-import type { DeliveryOutcome, DeliveryRequest } from '../domain/message';
+import type { DeliveryOutcome, DeliveryRequest, E2eePayload } from '../domain/message';
 import { workflowIdFor } from '../domain/message';
 import type { ProbeRecipient, ProbeRecipientResult, ProbeRun, ProbeSettings } from '../domain/probes';
 import { classifyProbe } from '../domain/probes';
-import { checkProbeCapabilities, recordProbeResults } from './activities-proxy';
+import { checkProbeCapabilities, recordProbeResults, sealProbeMessages } from './activities-proxy';
 import { deliverMessage } from './deliver-message';
 import { sealedInput } from './refusals';
 
@@ -13,15 +13,20 @@ export const PROBE_TENANT = 'synthetic-probes';
 
 /**
  * One region's synthetic probe, started by its Schedule: asks the hub what each synthetic
- * recipient can take right now (bypassing the cache), sends each a message through the real
- * pipeline (a deliverMessage child marked synthetic), and records how each came out.
+ * recipient can take right now (bypassing the cache), seals the E2EE recipients' messages as an
+ * app would, sends each recipient a message through the real pipeline (a deliverMessage child
+ * marked synthetic), and records how each came out.
  */
 export async function syntheticProbe(input: ProbeSettings): Promise<ProbeRun> {
   const settings = sealedInput(input);
   const at = new Date().toISOString();
-  const observed = await checkProbeCapabilities({ region: settings.region, recipients: settings.recipients });
+  const { region, recipients } = settings;
+  const observed = await checkProbeCapabilities({ region, recipients });
+  const e2ee = recipients.filter((r) => r.capability === 'rcs-e2ee');
+  const sealed = e2ee.length ? await sealProbeMessages({ recipients: e2ee, text: PROBE_TEXT }) : [];
+  const payloadOf = (r: ProbeRecipient) => sealed[e2ee.indexOf(r)] ?? null;
   const deadline = sleep(settings.timeoutMs).then(() => null);
-  const outcomes = await Promise.all(settings.recipients.map((r) => probeOne(settings.region, r, deadline)));
+  const outcomes = await Promise.all(recipients.map((r) => probeOne(region, r, payloadOf(r), deadline)));
   const run: ProbeRun = {
     probeRunId: workflowInfo().runId,
     region: settings.region,
@@ -36,6 +41,7 @@ export async function syntheticProbe(input: ProbeSettings): Promise<ProbeRun> {
 async function probeOne(
   region: string,
   recipient: ProbeRecipient,
+  e2eePayload: E2eePayload | null,
   deadline: Promise<null>,
 ): Promise<DeliveryOutcome | 'failed' | null> {
   const request: DeliveryRequest = {
@@ -47,6 +53,7 @@ async function probeOne(
     tenant: PROBE_TENANT,
     region,
     submittedAt: new Date().toISOString(),
+    ...(e2eePayload ? { e2eePayload } : {}),
     synthetic: true,
   };
   // Abandoned, not terminated, when the probe ends first: a late message still finishes its trail.
@@ -72,5 +79,7 @@ function resultOf(
     latencyMs: o?.status === 'delivered' ? o.timings.totalMs : null,
     fallbackReason: o?.fallbackReason ?? null,
     observed,
+    e2ee: o?.status === 'delivered' && o.e2ee,
+    e2eeNegotiationMs: o?.timings.e2eeNegotiationMs ?? null,
   };
 }

@@ -38,6 +38,7 @@ describe('probe data', function () {
       channels: { forRegion: () => assert.fail('recording needs no carrier') },
       probes,
       meter: probeMeter(metrics),
+      sealer: null,
     });
     const run: ProbeRun = {
       probeRunId: 'run-1',
@@ -46,12 +47,14 @@ describe('probe data', function () {
       results: [
         {
           carrier: 'acme',
-          capability: 'rcs',
+          capability: 'rcs-e2ee',
           result: 'ok',
           channel: 'rcs',
           latencyMs: 250,
           fallbackReason: null,
-          observed: 'rcs',
+          observed: 'rcs-e2ee',
+          e2ee: true,
+          e2eeNegotiationMs: 40.4, // fractional, as performance.now() measures it
         },
         {
           carrier: 'acme',
@@ -61,6 +64,8 @@ describe('probe data', function () {
           latencyMs: null,
           fallbackReason: 'not_rcs_capable',
           observed: 'sms',
+          e2ee: false,
+          e2eeNegotiationMs: null,
         },
       ],
     };
@@ -68,15 +73,17 @@ describe('probe data', function () {
     await activities.recordProbeResults(run);
     const samples = parseExposition((await metrics.exposition()).body);
     assert.equal(sum(samples, 'switchboard_probe_runs_total'), 2);
-    assert.equal(sum(samples, 'switchboard_probe_runs_total', { capability: 'rcs', result: 'ok' }), 1);
+    assert.equal(sum(samples, 'switchboard_probe_runs_total', { capability: 'rcs-e2ee', result: 'ok' }), 1);
     assert.equal(sum(samples, 'switchboard_probe_runs_total', { capability: 'sms', result: 'failed' }), 1);
     assert.equal(sum(samples, 'switchboard_probe_latency_seconds_count'), 1);
     assert.equal(sum(samples, 'switchboard_probe_latency_seconds_sum'), 0.25);
+    assert.equal(sum(samples, 'switchboard_probe_e2ee_negotiation_seconds_count', { carrier: 'acme' }), 1);
+    assert.equal(sum(samples, 'switchboard_probe_e2ee_negotiation_seconds_sum'), 0.0404);
     const health = await probes.health();
     assert.deepEqual(
       health.map((h) => [h.capability, h.lastOk, h.lastSuccessAt === null]),
       [
-        ['rcs', true, false],
+        ['rcs-e2ee', true, false],
         ['sms', false, true],
       ],
     );

@@ -76,6 +76,15 @@ describe('synthetic probes on the full stack', function () {
       rows,
       expected.sort((a, b) => (a.region + a.capability).localeCompare(b.region + b.capability)),
     );
+    // The E2EE recipients' messages were MLS-sealed by the worker and delivered encrypted.
+    const { rows: e2ee } = await stack().db.query<{ region: string; sealed: boolean }>(
+      `SELECT region, bool_and(e2ee AND e2ee_negotiation_ms IS NOT NULL) AS sealed FROM probe_results
+       WHERE capability = 'rcs-e2ee' GROUP BY region ORDER BY region`,
+    );
+    assert.deepEqual(e2ee, [
+      { region: 'eu', sealed: true },
+      { region: 'us', sealed: true },
+    ]);
     // The probe's own workflows are named by region and time only.
     const ids: string[] = [];
     for await (const w of stack().client.workflow.list({ query: 'WorkflowType = "syntheticProbe"' }))
@@ -96,6 +105,7 @@ describe('synthetic probes on the full stack', function () {
         assert.ok(sum(samples, 'switchboard_probe_latency_seconds_count', labels) >= 1);
       }
     assert.equal(sum(samples, 'switchboard_probe_runs_total', { result: 'failed' }), 0);
+    assert.ok(sum(samples, 'switchboard_probe_e2ee_negotiation_seconds_count', { region: 'eu' }) >= 1);
     // Probe messages are counted, labelled synthetic; no business message was added meanwhile.
     assert.ok(sum(samples, 'switchboard_messages_total', { synthetic: 'true' }) >= 12);
     assert.equal(sum(samples, 'switchboard_messages_total', { synthetic: 'false' }), businessBefore);

@@ -36,6 +36,8 @@ describe('workflow tier: synthetic probe', function () {
       { carrier: 'offline', capability: 'rcs', to: '+15550500001' },
       // The SMSC answers UNDELIV.
       { carrier: 'undeliv', capability: 'sms', to: '+15550700001' },
+      // Said to be E2EE, but it has no KeyPackages: sent plain, delivered over RCS, not as asked.
+      { carrier: 'nokeys', capability: 'rcs-e2ee', to: '+15550200009' },
     ];
     const { run, children } = await probe({ region: 'us', recipients, timeoutMs: 10_000 });
 
@@ -47,6 +49,8 @@ describe('workflow tier: synthetic probe', function () {
         channel: 'rcs',
         fallbackReason: null,
         observed: 'rcs-e2ee',
+        e2ee: true,
+        e2eeNegotiationMs: 7,
       },
       {
         carrier: 'sandbox',
@@ -55,6 +59,8 @@ describe('workflow tier: synthetic probe', function () {
         channel: 'rcs',
         fallbackReason: null,
         observed: 'rcs',
+        e2ee: false,
+        e2eeNegotiationMs: null,
       },
       {
         carrier: 'sandbox',
@@ -63,6 +69,8 @@ describe('workflow tier: synthetic probe', function () {
         channel: 'sms',
         fallbackReason: 'not_rcs_capable',
         observed: 'sms',
+        e2ee: false,
+        e2eeNegotiationMs: null,
       },
       {
         carrier: 'offline',
@@ -71,6 +79,8 @@ describe('workflow tier: synthetic probe', function () {
         channel: 'sms',
         fallbackReason: 'rcs_receipt_timeout',
         observed: 'rcs',
+        e2ee: false,
+        e2eeNegotiationMs: null,
       },
       {
         carrier: 'undeliv',
@@ -79,6 +89,18 @@ describe('workflow tier: synthetic probe', function () {
         channel: null,
         fallbackReason: 'not_rcs_capable',
         observed: 'sms',
+        e2ee: false,
+        e2eeNegotiationMs: null,
+      },
+      {
+        carrier: 'nokeys',
+        capability: 'rcs-e2ee',
+        result: 'fallback',
+        channel: 'rcs',
+        fallbackReason: null,
+        observed: 'rcs',
+        e2ee: false,
+        e2eeNegotiationMs: null,
       },
     ]);
     for (const r of run.results.slice(0, 4)) assert.ok(r.latencyMs !== null && r.latencyMs >= 0);
@@ -118,6 +140,8 @@ describe('workflow tier: synthetic probe', function () {
         channel: null,
         fallbackReason: null,
         observed: 'rcs',
+        e2ee: false,
+        e2eeNegotiationMs: null,
       },
     ]);
     const [child] = children;

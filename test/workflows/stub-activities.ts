@@ -35,6 +35,9 @@ export const STUB_POLICY: DeliveryPolicy = {
   smsReceiptTimeoutMs: 2000,
 };
 
+/** What the stub's probe sealer answers with (the stub carrier never decrypts). */
+const STUB_PROBE_PAYLOAD = { ciphertext: '', negotiationMs: 7, newGroup: true };
+
 /** The regions with carriers; any other region's probe and sends fail as RegionUnservedError. */
 export const SERVED_REGIONS = ['us', 'eu'];
 export const RECEIPT_DELAY_MS = 20;
@@ -165,6 +168,15 @@ export class StubCarrier {
             const row = behaviourFor(r.to);
             return capabilityClass(row.rcs ? { rcs: true, e2ee: row.e2ee } : null);
           }),
+        ),
+      // As an app's sealer: the number plan's E2EE numbers have KeyPackages, the others none.
+      sealProbeMessages: (input) =>
+        Promise.resolve(
+          input.recipients.map((r) =>
+            behaviourFor(r.to).e2ee
+              ? { ...STUB_PROBE_PAYLOAD, ciphertext: Buffer.from(r.to).toString('base64') }
+              : null,
+          ),
         ),
       recordProbeResults: (run) => {
         this.probeRuns.push(run);
