@@ -24,19 +24,21 @@ export function probeSettingsFor(env: Env, region: string): ProbeSettings {
   return { region, recipients: probeRecipients(env)[region] ?? [], timeoutMs: env.PROBE_TIMEOUT_MS };
 }
 
-/** A stable offset in [0, interval) per region, so regions' probes do not all start at once. */
-function regionOffsetMs(region: string, intervalMs: number): number {
-  let hash = 0;
-  for (const ch of region) hash = (hash * 31 + ch.charCodeAt(0)) >>> 0;
-  return hash % intervalMs;
+/**
+ * Regions' probes spread evenly over the interval (the configured regions in name order: us and
+ * eu start half an interval apart), so they never all hit the database and carriers at once.
+ */
+function regionOffsetMs(region: string, regions: string[], intervalMs: number): number {
+  const sorted = [...regions].sort();
+  return Math.floor((intervalMs * Math.max(0, sorted.indexOf(region))) / Math.max(1, sorted.length));
 }
 
-function scheduleOptions(env: Env, region: string): ScheduleOptions {
+function scheduleOptions(env: Env, region: string, regions: string[]): ScheduleOptions {
   const every = env.PROBE_INTERVAL_MS;
   return {
     scheduleId: probeScheduleId(region),
     spec: {
-      intervals: [{ every, offset: regionOffsetMs(region, every) }],
+      intervals: [{ every, offset: regionOffsetMs(region, regions, every) }],
       // A little jitter on top of the offset: probes are not a metronome the carriers can learn.
       jitter: Math.min(5_000, Math.floor(every / 10)),
     },
@@ -76,7 +78,7 @@ function checkRegions(env: Env): string[] {
 export async function ensureProbeSchedules(client: Client, env: Env, logger: Logger): Promise<string[]> {
   const regions = checkRegions(env);
   for (const region of regions) {
-    const options = scheduleOptions(env, region);
+    const options = scheduleOptions(env, region, regions);
     const handle = client.schedule.getHandle(options.scheduleId);
     try {
       await handle.update((previous) => ({
