@@ -63,7 +63,10 @@ export class ProbeResults {
     );
   }
 
-  /** Per region, carrier and capability: the latest result and the latest success. */
+  /**
+   * Per region, carrier and capability: the latest result and the latest success, over the last
+   * day (read on every scrape, so it stays small; a probe silent that long reads as never ok).
+   */
   async health(): Promise<ProbeHealth[]> {
     const { rows } = await this.db.query<{
       region: string;
@@ -77,8 +80,9 @@ export class ProbeResults {
               result AS last_result, occurred_at AS last_at,
               (SELECT max(occurred_at) FROM probe_results s
                 WHERE s.region = p.region AND s.carrier = p.carrier AND s.capability = p.capability
-                  AND s.result = 'ok') AS last_ok_at
+                  AND s.result = 'ok' AND s.occurred_at > now() - interval '1 day') AS last_ok_at
        FROM probe_results p
+       WHERE occurred_at > now() - interval '1 day'
        ORDER BY region, carrier, capability, occurred_at DESC`,
     );
     return rows.map((r) => ({
