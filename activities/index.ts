@@ -5,11 +5,14 @@ import { createDeliveryActivities } from './delivery';
 import { createEscrowActivities } from './escrow';
 import { createGuardActivities } from './guard';
 import { createLawfulAccessActivities } from './lawful-access';
+import { createProbeActivities } from './probes';
 import { createRoutingActivities } from './routing';
 import { createShortlinkActivities } from './shortlinks';
 
 export { createDeliveryActivities, createEscrowActivities, createGuardActivities };
 export { createLawfulAccessActivities, createRoutingActivities, createShortlinkActivities };
+export { createProbeActivities };
+export type { ProbeMeter, ProbeResultSink } from './probes';
 export type { DeliveryDeps, RcsRevokeInput, RcsSendInput, SendAuditInput, SendAuditResult } from './delivery';
 export type { SmsSendInput, SmsSent, AuditInput } from './delivery';
 export type { DeliveryLookups, RecipientRef, RoutingDeps } from './routing';
@@ -22,6 +25,7 @@ export type EscrowActivities = ReturnType<typeof createEscrowActivities>;
 export type ShortlinkActivities = ReturnType<typeof createShortlinkActivities>;
 export type GuardActivities = ReturnType<typeof createGuardActivities>;
 export type LawfulAccessActivities = ReturnType<typeof createLawfulAccessActivities>;
+export type ProbeActivities = ReturnType<typeof createProbeActivities>;
 
 /** Everything a message's workflow calls. */
 export type MessageActivities = DeliveryActivities &

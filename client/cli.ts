@@ -11,6 +11,7 @@ import { ValidationError } from './validation';
 import { registerRolloutCommands } from './rollout-commands';
 import { registerReportCommands, registerSloCommand } from './slo-commands';
 import { registerAuditCommands } from './audit-commands';
+import { registerProbeCommands } from './probe-commands';
 import { registerAccessCommands, registerEscrowCommands } from './escrow-commands';
 import { UnknownAccessRequestError } from './lawful-access-client';
 import { EscrowStore } from '../store/escrow-store';
@@ -183,6 +184,7 @@ export function buildCli(): Command {
   registerRolloutCommands(program, withRolloutDeps);
   registerSloCommand(program, (run) => withDatabase((db) => db, run));
   registerReportCommands(program, (run) => withDatabase((db) => db, run));
+  registerProbeCommands(program, (run) => withDatabase((db, env, secrets) => ({ db, env, secrets }), run));
   registerEscrowCommands(program, (run) => withDatabase((db) => new EscrowStore(db), run));
   registerAccessCommands(
     program,

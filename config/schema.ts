@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { regionEndpointsSchema } from './regions';
 import { trustProxySchema } from './trust-proxy';
+import { probeRecipientsSchema } from './probes';
 
 // Every variable Switchboard reads, validated once at start. .env.example and the README's
 // configuration table list the same names; test/config.test.ts keeps them in step.
@@ -136,6 +137,10 @@ export const envSchema = z.object({
   GUARD_CHECK_MS: ms.default(15_000),
   GUARD_ROLLBACK: bool.default(false),
   GUARD_SUPERVISE_MS: ms.default(30_000),
+  PROBE_RECIPIENTS: probeRecipientsSchema.optional(),
+  PROBE_INTERVAL_MS: z.coerce.number().int().min(1_000).default(30_000),
+  PROBE_TIMEOUT_MS: z.coerce.number().int().min(1_000).default(25_000),
+  CAPABILITY_TTL_TUNING: bool.default(false),
 
   RCS_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(5).default(2),
   RCS_RETRY_BACKOFF_MS: ms.default(1000),

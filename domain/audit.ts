@@ -27,6 +27,8 @@ export interface AuditContext {
   submittedAt?: string;
   /** The request's status callback URL (store/status-events.ts). Not stored in the trail. */
   statusCallbackUrl?: string;
+  /** A synthetic probe's message: kept out of business metrics (the rows carry detail.synthetic). */
+  synthetic?: true;
 }
 
 /** A context whose recipient is already hashed (exports record the hash of what they looked up). */

@@ -14,6 +14,13 @@ const numberOf = (v: unknown): number | null => (typeof v === 'number' && Number
 export function deliveryMeter(metrics: SwitchboardMetrics): DeliveryMeter {
   return {
     audited(context: AuditContext, entries: AuditEntry[]): void {
+      // Probe traffic has its own metrics (metrics/probe-meter.ts): only its outcome is counted
+      // here, labelled synthetic, so business counts and the fallback SLO filter it out.
+      if (context.synthetic) {
+        for (const e of entries)
+          if (e.event === 'completed' || e.event === 'failed') countOutcome(metrics, context, e, 'true');
+        return;
+      }
       const region = labelValue(context.region);
       const submitted = context.submittedAt ? Date.parse(context.submittedAt) : NaN;
       const sinceSubmitted = (e: AuditEntry) =>
@@ -43,17 +50,7 @@ function outcome(
   const d = e.detail;
   const delivered = e.event === 'completed';
   const channel = labelValue(e.channel);
-  metrics.messages.inc({
-    region,
-    flow: labelValue(typeof d.flow === 'string' ? d.flow : context.flow),
-    channel,
-    outcome: delivered ? 'delivered' : 'failed',
-    fallback_reason: labelValue(typeof d.fallbackReason === 'string' ? d.fallbackReason : null),
-    // Probes (synthetic recipients) do not exist yet: every message is business traffic.
-    synthetic: 'false',
-  });
-  if (d.rcsEligible === true) metrics.rcsEligible.inc({ region, synthetic: 'false' });
-  if (d.rcsFellBack === true) metrics.rcsFallback.inc({ region, synthetic: 'false' });
+  countOutcome(metrics, context, e, 'false');
   if (delivered) {
     const totalMs = numberOf(d.totalMs);
     const total = sinceSubmitted ?? (totalMs === null ? null : seconds(totalMs));
@@ -65,6 +62,26 @@ function outcome(
   }
   const negotiation = numberOf(d.e2eeNegotiationMs);
   if (negotiation !== null) metrics.e2eeNegotiation.observe(seconds(negotiation));
+}
+
+function countOutcome(
+  metrics: SwitchboardMetrics,
+  context: AuditContext,
+  e: AuditEntry,
+  synthetic: 'true' | 'false',
+): void {
+  const region = labelValue(context.region);
+  const d = e.detail;
+  metrics.messages.inc({
+    region,
+    flow: labelValue(typeof d.flow === 'string' ? d.flow : context.flow),
+    channel: labelValue(e.channel),
+    outcome: e.event === 'completed' ? 'delivered' : 'failed',
+    fallback_reason: labelValue(typeof d.fallbackReason === 'string' ? d.fallbackReason : null),
+    synthetic,
+  });
+  if (d.rcsEligible === true) metrics.rcsEligible.inc({ region, synthetic });
+  if (d.rcsFellBack === true) metrics.rcsFallback.inc({ region, synthetic });
 }
 
 export function routingMeter(metrics: SwitchboardMetrics): RoutingMeter {

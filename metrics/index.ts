@@ -9,3 +9,6 @@ export { httpMeter, startMetricsServer } from './server';
 export { metricsSnapshot } from './snapshot';
 export type { MetricSample, MetricsSnapshot } from './snapshot';
 export { callbackMeter } from './callback-meter';
+export { probeMeter, watchProbeHealth } from './probe-meter';
+export type { ProbeStateSource } from './probe-meter';
+export { watchReceiptInbox } from './inbox-gauges';

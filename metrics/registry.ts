@@ -108,6 +108,16 @@ export class SwitchboardMetrics {
   readonly smppThrottles = this.counter(names.SMPP_THROTTLES_TOTAL, 'SMSC throttling answers.');
   readonly callbacks = this.counter(names.CALLBACKS_TOTAL, 'Status callback POSTs by result.');
   readonly smppSubmit = this.histogram(names.SMPP_SUBMIT_SECONDS, 'submit_sm to its response.', FAST_BUCKETS);
+  readonly probeRuns = this.counter(names.PROBE_RUNS_TOTAL, 'Synthetic probe messages by result.');
+  readonly probeLatency = this.histogram(
+    names.PROBE_LATENCY_SECONDS,
+    'Delivered synthetic probe messages: workflow start to final receipt.',
+  );
+  readonly probeE2eeNegotiation = this.histogram(
+    names.PROBE_E2EE_NEGOTIATION_SECONDS,
+    'The worker’s MLS negotiation and encryption for an E2EE probe message.',
+    FAST_BUCKETS,
+  );
 
   async exposition(): Promise<{ contentType: string; body: string }> {
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };

@@ -58,13 +58,35 @@ export const SMPP_WINDOW_SIZE = metric('switchboard_smpp_window_size', ['region'
 export const E2EE_FAILURES_TOTAL = metric('switchboard_e2ee_failures_total', ['region', 'code']);
 /** Gauge: 1 while the rollout guard throttles RCS in the region. */
 export const GUARD_THROTTLED = metric('switchboard_guard_throttled', ['region']);
-/** Gauge: 1 if the last probe of the region and carrier delivered, else 0. */
-export const PROBE_SUCCESS = metric('switchboard_probe_success', ['region', 'carrier']);
-/** Gauge: Unix time of the last successful probe. */
+/** Gauge (read from PostgreSQL on scrape): 1 if the latest probe of the region, carrier and capability was ok, else 0. */
+export const PROBE_SUCCESS = metric('switchboard_probe_success', ['region', 'carrier', 'capability']);
+/** Gauge (read from PostgreSQL on scrape): Unix time of the last ok probe; 0 when none is recorded. */
 export const PROBE_LAST_SUCCESS_TIMESTAMP_SECONDS = metric(
   'switchboard_probe_last_success_timestamp_seconds',
-  ['region', 'carrier'],
+  ['region', 'carrier', 'capability'],
 );
+/** Counter: synthetic probe messages by result (ok|fallback|failed|timeout), counted once each. */
+export const PROBE_RUNS_TOTAL = metric('switchboard_probe_runs_total', [
+  'region',
+  'carrier',
+  'capability',
+  'result',
+]);
+/** Histogram (seconds): a delivered probe message, workflow start to final receipt. */
+export const PROBE_LATENCY_SECONDS = metric('switchboard_probe_latency_seconds', [
+  'region',
+  'carrier',
+  'capability',
+]);
+/** Histogram (seconds): the worker's MLS negotiation and encryption for an rcs-e2ee probe's message. */
+export const PROBE_E2EE_NEGOTIATION_SECONDS = metric('switchboard_probe_e2ee_negotiation_seconds', [
+  'region',
+  'carrier',
+]);
+/** Gauge (read from PostgreSQL on scrape): receipts in the inbox due for their workflow, not yet delivered. */
+export const RECEIPT_INBOX_DEPTH = metric('switchboard_receipt_inbox_depth', []);
+/** Gauge (read from PostgreSQL on scrape): age of the oldest of those; 0 when there is none. */
+export const RECEIPT_INBOX_OLDEST_AGE_SECONDS = metric('switchboard_receipt_inbox_oldest_age_seconds', []);
 
 // Added with the metrics themselves (metrics/): the rest of the list.
 

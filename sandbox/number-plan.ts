@@ -1,5 +1,6 @@
 // How the sandbox carriers treat a number, from DESIGN.md's number plan. The SMSC simulator,
 // the RCS hub simulator and the simulated phones all read this one table.
+import type { ProbeRecipient } from '../domain/probes';
 
 export interface SandboxBehaviour {
   /** Capability lookup answers 200 with these features; false means 404 (not an RCS user). */
@@ -64,7 +65,44 @@ export const DEFAULT_NUMBER_PLAN: NumberPlanRow[] = [
     description: 'region eu: RCS with E2EE',
     behaviour: { ...base, e2ee: true, region: 'eu' },
   },
+  // The synthetic probes' recipients (SANDBOX_PROBE_RECIPIENTS): one per capability and region.
+  { prefix: '+15550901', description: 'probe: RCS with E2EE, delivers', behaviour: { ...base, e2ee: true } },
+  { prefix: '+15550902', description: 'probe: RCS without E2EE, delivers', behaviour: { ...base } },
+  {
+    prefix: '+15550903',
+    description: 'probe: not an RCS user; SMS delivers',
+    behaviour: { ...base, rcs: false },
+  },
+  {
+    prefix: '+447700900901',
+    description: 'probe, region eu: RCS with E2EE, delivers',
+    behaviour: { ...base, e2ee: true, region: 'eu' },
+  },
+  {
+    prefix: '+447700900902',
+    description: 'probe, region eu: RCS without E2EE, delivers',
+    behaviour: { ...base, region: 'eu' },
+  },
+  {
+    prefix: '+447700900903',
+    description: 'probe, region eu: not an RCS user; SMS delivers',
+    behaviour: { ...base, rcs: false, region: 'eu' },
+  },
 ];
+
+/** The sandbox's synthetic recipients per region (PROBE_RECIPIENTS' default while SANDBOX=true). */
+export const SANDBOX_PROBE_RECIPIENTS: Record<string, ProbeRecipient[]> = {
+  us: [
+    { carrier: 'sandbox', capability: 'rcs-e2ee', to: '+15550901001' },
+    { carrier: 'sandbox', capability: 'rcs', to: '+15550902001' },
+    { carrier: 'sandbox', capability: 'sms', to: '+15550903001' },
+  ],
+  eu: [
+    { carrier: 'sandbox', capability: 'rcs-e2ee', to: '+447700900901' },
+    { carrier: 'sandbox', capability: 'rcs', to: '+447700900902' },
+    { carrier: 'sandbox', capability: 'sms', to: '+447700900903' },
+  ],
+};
 
 /** Numbers outside the plan behave like ordinary SMS-only phones. */
 const fallbackRow: SandboxBehaviour = { ...base, rcs: false };

@@ -35,7 +35,8 @@ export async function capabilityShares(
     `WITH last_seen AS (
        SELECT DISTINCT ON (region, recipient_hash) region, detail
        FROM audit_log
-       WHERE event = 'routed' AND occurred_at > $1::timestamptz - make_interval(secs => $2::double precision)
+       WHERE event = 'routed' AND NOT detail ? 'synthetic'
+         AND occurred_at > $1::timestamptz - make_interval(secs => $2::double precision)
          AND occurred_at <= $1 AND ($3::text IS NULL OR region = $3)
        ORDER BY region, recipient_hash, occurred_at DESC
      )

@@ -32,8 +32,11 @@ export async function countSliSamples(
 ): Promise<SliCount[]> {
   const { rows } = await db.query<{ sli: string; window_secs: number; total: number; bad: number }>(
     `WITH recent AS (
-       SELECT * FROM audit_log
+       SELECT * FROM audit_log a
        WHERE occurred_at > $1::timestamptz - make_interval(secs => $2::double precision) AND occurred_at <= $1
+         -- Synthetic probes' messages are not the service users get (their received row says so).
+         AND NOT EXISTS (SELECT 1 FROM audit_log s WHERE s.message_id = a.message_id AND s.event = 'received'
+                         AND s.detail ? 'synthetic')
      ),
      rcs_latency AS (
        SELECT d.occurred_at AS at, extract(epoch FROM d.occurred_at - s.occurred_at) AS secs

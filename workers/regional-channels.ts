@@ -10,7 +10,7 @@ import type { SmppGatewayOptions } from '../channels/sms/smpp-gateway';
 import type { SmsGateway } from '../channels/sms/types';
 import type { Env } from '../config';
 import type { RegionEndpoint } from '../config/regions';
-import type { SharedCapabilityStore } from '../channels/rcs/capability-cache';
+import type { CapabilityTtls, SharedCapabilityStore } from '../channels/rcs/capability-cache';
 import type { ChannelMeters, SmppState } from '../metrics/channel-meters';
 
 function parseRegionTtls(spec: string | undefined): Record<string, { freshTtlMs: number; maxAgeMs: number }> {
@@ -92,8 +92,10 @@ export function buildRegionalChannels(
   regions(): string[];
   agentIds(): string[];
   smppStates(): Map<string, SmppState>;
+  retuneCapabilityCache(region: string, ttls: CapabilityTtls | null): void;
 } {
   const sets = new Map<string, ChannelSet>();
+  const caches = new Map<string, CapabilityCache>();
   const smpp = new Map<string, SmppGateway>();
   for (const [region, e] of endpointsOf(env)) {
     const logger = options.logger.child({ region });
@@ -112,17 +114,17 @@ export function buildRegionalChannels(
       ...(meters ? { meter: meters.smpp } : {}),
     });
     smpp.set(region, smsGateway);
-    const capabilities: CapabilityProbe = new CachedCapabilityProbe(
-      new CapabilityCache({
-        hub: rcsHub,
-        shared: options.sharedCapabilities,
-        ttls: { freshTtlMs: env.CAPABILITY_FRESH_TTL_MS, maxAgeMs: env.CAPABILITY_MAX_AGE_MS },
-        regionOf: () => region,
-        regionTtls: parseRegionTtls(env.CAPABILITY_REGION_TTLS),
-        logger: logger.child({ component: 'capability-cache' }),
-        ...(meters ? { meter: meters.capabilities } : {}),
-      }),
-    );
+    const cache = new CapabilityCache({
+      hub: rcsHub,
+      shared: options.sharedCapabilities,
+      ttls: { freshTtlMs: env.CAPABILITY_FRESH_TTL_MS, maxAgeMs: env.CAPABILITY_MAX_AGE_MS },
+      regionOf: () => region,
+      regionTtls: parseRegionTtls(env.CAPABILITY_REGION_TTLS),
+      logger: logger.child({ component: 'capability-cache' }),
+      ...(meters ? { meter: meters.capabilities } : {}),
+    });
+    caches.set(region, cache);
+    const capabilities: CapabilityProbe = new CachedCapabilityProbe(cache);
     sets.set(region, { rcsHub, smsGateway, capabilities });
   }
   return {
@@ -135,5 +137,6 @@ export function buildRegionalChannels(
     regions: () => [...sets.keys()],
     agentIds: () => [...new Set([...endpointsOf(env).values()].map((e) => e.rcsAgentId))],
     smppStates: () => new Map([...smpp].map(([region, g]) => [region, g])),
+    retuneCapabilityCache: (region, ttls) => caches.get(region)?.retune(ttls),
   };
 }

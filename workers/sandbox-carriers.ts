@@ -3,6 +3,7 @@ import type { Env } from '../config';
 import { SandboxRcsHub } from '../sandbox/rcs-hub';
 import { SandboxSmsc } from '../sandbox/smsc';
 import { SandboxPhones } from '../sandbox/phones';
+import { SANDBOX_PROBE_RECIPIENTS } from '../sandbox/number-plan';
 import { PostgresKeyDirectory } from '../e2ee/key-directory';
 import type { KeyPackagePublisher, KeyPackageSource } from '../e2ee/key-directory';
 import type { Database } from '../store/database';
@@ -94,9 +95,13 @@ function sandboxKeyDirectory(options: {
   return new PostgresKeyDirectory(options.db, options.keyDirectoryHashKey);
 }
 
-/** The E2EE numbers of the number plan that are online from the start: 20 per E2EE prefix. */
+/** The E2EE numbers of the number plan that are online from the start: 20 per E2EE prefix, and the probes'. */
 export function demoE2eePhones(count = 20): string[] {
   const us = Array.from({ length: count }, (_, i) => `+1555010${String(i + 1).padStart(4, '0')}`);
   const eu = Array.from({ length: count }, (_, i) => `+447700900${String(i + 100).padStart(3, '0')}`);
-  return [...us, ...eu];
+  const probes = Object.values(SANDBOX_PROBE_RECIPIENTS)
+    .flat()
+    .filter((r) => r.capability === 'rcs-e2ee')
+    .map((r) => r.to);
+  return [...us, ...eu, ...probes];
 }

@@ -17,6 +17,7 @@ import type { DevServer } from './temporal-server';
 import { RBM_WEBHOOK_PATH } from './receipts-server';
 import { installTemporalRuntime, temporalMetricsAddress } from './temporal-runtime';
 import { superviseGuards } from './guards';
+import { ensureProbeSchedules } from './probes';
 import { startWorker } from './worker';
 import { startSandboxCallbacks } from './sandbox-callbacks';
 
@@ -118,6 +119,9 @@ async function main(): Promise<void> {
     const guards = await superviseGuards(worker.client, env, logger.child({ component: 'guards' }));
     stops.push(() => Promise.resolve(guards.stop()));
     if (guards.regions.length) logger.info({ regions: guards.regions }, 'rollout guards running');
+    const probed = await ensureProbeSchedules(worker.client, env, logger.child({ component: 'probes' }));
+    if (probed.length)
+      logger.info({ regions: probed, everyMs: env.PROBE_INTERVAL_MS }, 'synthetic probes scheduled');
     void worker.done.catch((err: unknown) => {
       logger.error({ err }, 'worker stopped with an error');
       void stopAll(1);

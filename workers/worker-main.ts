@@ -6,6 +6,7 @@ import { resolveSecrets } from '../config/secrets';
 import { createLogger } from './logger';
 import { installTemporalRuntime, temporalMetricsAddress } from './temporal-runtime';
 import { superviseGuards } from './guards';
+import { ensureProbeSchedules } from './probes';
 import { startWorker } from './worker';
 
 async function main(): Promise<void> {
@@ -23,6 +24,7 @@ async function main(): Promise<void> {
     logger,
   });
   const guards = await superviseGuards(worker.client, env, logger.child({ component: 'guards' }));
+  await ensureProbeSchedules(worker.client, env, logger.child({ component: 'probes' }));
   const stop = () => {
     guards.stop();
     void worker.shutdown();

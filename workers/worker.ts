@@ -6,6 +6,7 @@ import {
   createEscrowActivities,
   createGuardActivities,
   createLawfulAccessActivities,
+  createProbeActivities,
   createRoutingActivities,
   createShortlinkActivities,
 } from '../activities';
@@ -46,6 +47,11 @@ import { temporalWorkerOptions } from './temporal-runtime';
 import * as metering from '../metrics';
 import { DASHBOARD_PATH, registerDashboard } from '../dashboard/routes';
 import { startStatusCallbacks } from './status-callbacks';
+import { ProbeResults } from '../store/probe-results';
+import { receiptInboxBacklog } from '../store/receipt-inbox-backlog';
+import { startTtlTuning } from './capability-ttl-tuning';
+import { probeRecipients } from './probes';
+import { probeSealer } from './probe-sealer';
 
 export interface RunningWorker {
   /** Resolves when the worker has stopped. */
@@ -167,6 +173,7 @@ async function assemble(
     ? Buffer.from(env.SHORTLINK_KEK, 'base64')
     : Buffer.from(deriveKey(options.secrets, 'shortlink-kek'), 'hex');
   const mediaObjects = new MediaObjectStore({ db, kek: shortlinkKek, ttlSeconds: env.SHORTLINK_TTL_SECONDS });
+  const keyDirectory = new PostgresKeyDirectory(db, deriveKey(options.secrets, 'key-directory'));
   const receipts = await startReceiptsServer({
     host: env.RECEIPTS_HOST,
     port: env.RECEIPTS_PORT,
@@ -176,7 +183,7 @@ async function assemble(
     logger: logger.child({ component: 'receipts' }),
     // Apps claim recipients' MLS KeyPackages here (client-managed E2EE).
     keyDirectory: {
-      directory: new PostgresKeyDirectory(db, deriveKey(options.secrets, 'key-directory')),
+      directory: keyDirectory,
       bearerToken: keyDirectoryToken(env, options.secrets),
       escrowMembers: escrows,
     },
@@ -212,6 +219,22 @@ async function assemble(
     guard: (region) => guard.get(region),
     rollout: (region) => rollout.current(region),
   });
+  const probes = new ProbeResults(db);
+  metering.watchProbeHealth(metrics, {
+    health: () => probes.health(),
+    configured: () =>
+      Object.entries(probeRecipients(env)).flatMap(([region, rs]) => rs.map((r) => ({ ...r, region }))),
+  });
+  metering.watchReceiptInbox(metrics, () => receiptInboxBacklog(db));
+  if (env.CAPABILITY_TTL_TUNING) {
+    const tuning = startTtlTuning({
+      probes,
+      regions: channels.regions(),
+      retune: (region, ttls) => channels.retuneCapabilityCache(region, ttls),
+      logger: logger.child({ component: 'capability-ttl' }),
+    });
+    opened.push(() => Promise.resolve(tuning.stop()));
+  }
   const metricsServer = await metering.startMetricsServer({
     host: env.METRICS_HOST,
     port: env.METRICS_PORT,
@@ -247,6 +270,12 @@ async function assemble(
       ...createShortlinkActivities({ shortlinks: shortlinks.links, mediaObjects }),
       ...createGuardActivities({ guard, rollout }),
       ...createLawfulAccessActivities({ escrows, requests: accessRequests, audit: auditLog }),
+      ...createProbeActivities({
+        channels,
+        probes,
+        meter: metering.probeMeter(metrics),
+        sealer: probeSealer(keyDirectory),
+      }),
     },
     dataConverter,
     // TEMPORAL_WORKER_OPTIONS: worker tuning, measured by the bench (docs/benchmarks.md).

@@ -1,6 +1,6 @@
 import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { ActivityOptions, LocalActivityOptions, RetryPolicy } from '@temporalio/workflow';
-import type { GuardActivities, MessageActivities } from '../activities';
+import type { GuardActivities, MessageActivities, ProbeActivities } from '../activities';
 import { FailureType } from '../domain/failures';
 
 // Retry policies, one place. They name the failure types the activities throw (domain/failures.ts).
@@ -101,3 +101,15 @@ export const guardActivityOptions: ActivityOptions = {
 };
 export const { measureFallback, recordGuardDecision } =
   proxyActivities<GuardActivities>(guardActivityOptions);
+
+// A probe's hub check is one short call per recipient: a failure is recorded as 'error', not retried
+// for long. Its record is a database write, retried like the audit trail's.
+export const { checkProbeCapabilities, sealProbeMessages } = proxyActivities<ProbeActivities>({
+  startToCloseTimeout: '15 seconds',
+  retry: { maximumAttempts: 2 },
+});
+export const { recordProbeResults } = proxyActivities<ProbeActivities>({
+  startToCloseTimeout: '10 seconds',
+  scheduleToCloseTimeout: '5 minutes',
+  retry: UNTIL_THE_DATABASE_IS_BACK,
+});

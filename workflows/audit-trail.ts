@@ -8,6 +8,13 @@ export const AUDIT_LANE = { parent: 0, rcsChild: 1000, smsChild: 2000 } as const
 export type AuditRow = Omit<AuditEntry, 'messageId' | 'seq' | 'occurredAt'>;
 
 /**
+ * Probe traffic's mark on the rows that count a message (received, routed, its end): the guard,
+ * `switchboard slo` and the business metrics leave those messages out. Business rows stay as they were.
+ */
+export const syntheticMark = (request: { synthetic?: true }): { synthetic?: true } =>
+  request.synthetic ? { synthetic: true } : {};
+
+/**
  * A message's audit rows, numbered in order and held in workflow state (durable: a replay
  * rebuilds them) until one write takes them: the next send's, which records them with its own
  * 'accepted' row, or `flush()` before a wait and at the end.

@@ -1,7 +1,7 @@
 import { workflowInfo } from '@temporalio/workflow';
 import type { DeliveryOutcome, DeliveryRequest } from '../domain/message';
 import { prepareDelivery } from './activities-proxy';
-import { AUDIT_LANE } from './audit-trail';
+import { AUDIT_LANE, syntheticMark } from './audit-trail';
 import { MessageFlowKey } from './definitions';
 import { DeliveryRun } from './delivery-run';
 import { deliverInTurn } from './in-turn';
@@ -31,7 +31,7 @@ export async function deliverMessage(input: DeliveryRequest): Promise<DeliveryOu
     channel: null,
     result: null,
     errorCode: null,
-    detail: { e2ee: request.e2ee },
+    detail: { e2ee: request.e2ee, ...syntheticMark(request) },
   });
   run.enter('probing');
   const probeMs = Date.now() - startedAt;

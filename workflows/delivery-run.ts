@@ -1,7 +1,7 @@
 import { setHandler } from '@temporalio/workflow';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import type { AttemptRecord, DeliveryPolicy, DeliveryRequest } from '../domain/message';
-import { AuditTrail } from './audit-trail';
+import { AuditTrail, syntheticMark } from './audit-trail';
 import type { AuditRow } from './audit-trail';
 import type { DeliveryStep, LiveStatus } from './definitions';
 import { DeliveryStateKey, rcsEventSignal, smsReceiptSignal, statusQuery } from './definitions';
@@ -32,7 +32,7 @@ export class DeliveryRun {
     const callback = statusCallbackUrl ? { statusCallbackUrl } : {};
     this.audit = new AuditTrail(
       request.messageId,
-      { tenant, recipient, region, flow, submittedAt, ...callback },
+      { tenant, recipient, region, flow, submittedAt, ...callback, ...syntheticMark(request) },
       auditLane,
     );
   }

@@ -7,6 +7,7 @@ import type {
   PilotReport,
 } from '../domain/message';
 import { DeliveryChannelKey, FallbackReasonKey } from './definitions';
+import { syntheticMark } from './audit-trail';
 import type { DeliveryRun } from './delivery-run';
 import type { RoutePlan } from './route';
 
@@ -76,6 +77,7 @@ export function conclude(run: DeliveryRun, { plan, flow, result, shortlink, star
       rcsMs: result.rcsMs,
       smsMs: result.smsMs,
       e2eeNegotiationMs: outcome.timings.e2eeNegotiationMs ?? null,
+      ...syntheticMark(run.request),
     },
   });
   return outcome;

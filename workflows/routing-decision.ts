@@ -2,6 +2,7 @@ import type { DeliveryLookups } from '../activities';
 import { FailureType } from '../domain/failures';
 import type { Flow } from '../domain/message';
 import { MessageFlowKey } from './definitions';
+import { syntheticMark } from './audit-trail';
 import type { DeliveryRun } from './delivery-run';
 import { effectiveFlow, route } from './route';
 import type { RoutePlan } from './route';
@@ -49,6 +50,7 @@ export function decideRoute(run: DeliveryRun, lookups: DeliveryLookups): { plan:
       rcs: capability?.rcs ?? null,
       e2ee: capability?.e2ee ?? null,
       capabilitySource: capability?.source ?? null,
+      ...syntheticMark(request),
     },
   });
   return { plan, flow };

@@ -92,6 +92,7 @@ export class CapabilityCache {
   private readonly memory: LRUCache<string, CapabilityEntry>;
   private readonly inFlight = new Map<string, Promise<Loaded>>();
   private readonly now: () => number;
+  private tuned: CapabilityTtls | null = null;
   private readonly logger: Logger;
 
   constructor(private readonly options: CapabilityCacheOptions) {
@@ -144,10 +145,18 @@ export class CapabilityCache {
     this.memory.delete(msisdn);
   }
 
+  /**
+   * TTLs learnt from synthetic probes (CAPABILITY_TTL_TUNING): they take precedence over the
+   * configured ones from the next lookup on; null goes back to the configured ones.
+   */
+  retune(ttls: CapabilityTtls | null): void {
+    this.tuned = ttls;
+  }
+
   private ttlsFor(msisdn: string): CapabilityTtls {
     const region = this.options.regionOf?.(msisdn);
     const override = region === undefined ? undefined : this.options.regionTtls?.[region];
-    return { ...DEFAULT_TTLS, ...this.options.ttls, ...override };
+    return { ...DEFAULT_TTLS, ...this.options.ttls, ...override, ...this.tuned };
   }
 
   /** One load per number at a time; later callers share the first one's promise. */

@@ -2,6 +2,12 @@
 // generator. The cases (series, times, expected labels) are hand-made here; only the expected
 // annotations are copied from the rules, since promtool insists on them and they test nothing.
 
+import {
+  PROBE_LAST_SUCCESS_TIMESTAMP_SECONDS,
+  PROBE_SUCCESS,
+  RECEIPT_INBOX_DEPTH,
+  RECEIPT_INBOX_OLDEST_AGE_SECONDS,
+} from '../metric-names';
 import type { Rule } from './rules';
 import type { YamlValue } from './yaml';
 
@@ -28,10 +34,13 @@ const PLAYBOOK = [
   'E2eeKeyNegotiationFailures',
   'ProbesFailing',
   'ProbesStale',
+  'ReceiptInboxBacklog',
   'RolloutGuardThrottling',
 ];
 const ALL_SILENT = Object.fromEntries(['SloErrorBudgetBurn', ...PLAYBOOK].map((a) => [a, []]));
 const lat = 'switchboard_delivery_latency_seconds';
+const probe = (metric: { name: string }, region: string, capability: string, instance = 'w1') =>
+  `${metric.name}{region="${region}",carrier="sandbox",capability="${capability}",instance="${instance}"}`;
 const rcsLat = 'region="eu",channel="rcs",stage="delivered"';
 
 export const CASES: readonly Case[] = [
@@ -56,8 +65,10 @@ export const CASES: readonly Case[] = [
       'switchboard_smpp_window_size{region="eu"}': '100x180',
       'switchboard_smpp_throttles_total{region="eu"}': '0x180',
       'switchboard_e2ee_failures_total{region="eu",code="NO_KEY_PACKAGE"}': '0x180',
-      'switchboard_probe_success{region="eu",carrier="sandbox"}': '1x180',
-      'switchboard_probe_last_success_timestamp_seconds{region="eu",carrier="sandbox"}': '0+60x180',
+      [probe(PROBE_SUCCESS, 'eu', 'rcs')]: '1x180',
+      [probe(PROBE_LAST_SUCCESS_TIMESTAMP_SECONDS, 'eu', 'rcs')]: '0+60x180',
+      [RECEIPT_INBOX_DEPTH.name]: '5x180',
+      [RECEIPT_INBOX_OLDEST_AGE_SECONDS.name]: '2x180',
       'switchboard_guard_throttled{region="eu"}': '0x180',
     },
     expect: ALL_SILENT,
@@ -181,18 +192,40 @@ export const CASES: readonly Case[] = [
     expect: { E2eeKeyNegotiationFailures: [{ severity: 'ticket', region: 'eu', code: 'NO_KEY_PACKAGE' }] },
   },
   {
-    name: 'eu probes fail and went stale; us probes succeed every minute',
+    name: 'eu RCS probes fail and went stale (seen by two workers); eu SMS and us probes succeed',
     evalTime: '30m',
     series: {
-      'switchboard_probe_success{region="eu",carrier="sandbox"}': '0x60',
-      'switchboard_probe_success{region="us",carrier="sandbox"}': '1x60',
-      'switchboard_probe_last_success_timestamp_seconds{region="eu",carrier="sandbox"}': '0x60',
-      'switchboard_probe_last_success_timestamp_seconds{region="us",carrier="sandbox"}': '0+60x60',
+      [probe(PROBE_SUCCESS, 'eu', 'rcs')]: '0x60',
+      [probe(PROBE_SUCCESS, 'eu', 'rcs', 'w2')]: '0x60',
+      [probe(PROBE_SUCCESS, 'eu', 'sms')]: '1x60',
+      [probe(PROBE_SUCCESS, 'us', 'rcs')]: '1x60',
+      [probe(PROBE_LAST_SUCCESS_TIMESTAMP_SECONDS, 'eu', 'rcs')]: '0x60',
+      [probe(PROBE_LAST_SUCCESS_TIMESTAMP_SECONDS, 'eu', 'rcs', 'w2')]: '0x60',
+      [probe(PROBE_LAST_SUCCESS_TIMESTAMP_SECONDS, 'eu', 'sms')]: '0+60x60',
+      [probe(PROBE_LAST_SUCCESS_TIMESTAMP_SECONDS, 'us', 'rcs')]: '0+60x60',
     },
     expect: {
-      ProbesFailing: [{ severity: 'page', region: 'eu', carrier: 'sandbox' }],
-      ProbesStale: [{ severity: 'page', region: 'eu', carrier: 'sandbox' }],
+      ProbesFailing: [{ severity: 'page', region: 'eu', carrier: 'sandbox', capability: 'rcs' }],
+      ProbesStale: [{ severity: 'page', region: 'eu', carrier: 'sandbox', capability: 'rcs' }],
     },
+  },
+  {
+    name: 'one failed eu probe between successes: no page',
+    evalTime: '10m',
+    series: {
+      [probe(PROBE_SUCCESS, 'eu', 'rcs')]: '1 1 1 1 1 1 1 1 0 1 1',
+      [probe(PROBE_LAST_SUCCESS_TIMESTAMP_SECONDS, 'eu', 'rcs')]: '0 60 120 180 240 300 360 420 420 540 600',
+    },
+    expect: { ProbesFailing: [], ProbesStale: [] },
+  },
+  {
+    name: 'receipts pile up in the inbox for 10 minutes',
+    evalTime: '10m',
+    series: {
+      [RECEIPT_INBOX_DEPTH.name]: '0+50x20',
+      [RECEIPT_INBOX_OLDEST_AGE_SECONDS.name]: '0+60x20',
+    },
+    expect: { ReceiptInboxBacklog: [{ severity: 'page' }] },
   },
   {
     name: 'the guard throttles eu for 20 minutes',

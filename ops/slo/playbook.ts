@@ -8,6 +8,7 @@ import {
   PROBE_LAST_SUCCESS_TIMESTAMP_SECONDS,
   PROBE_SUCCESS,
   RCS_ELIGIBLE_TOTAL,
+  RECEIPT_INBOX_OLDEST_AGE_SECONDS,
   RCS_FALLBACK_TOTAL,
   RCS_HUB_REQUESTS_TOTAL,
   SMPP_THROTTLES_TOTAL,
@@ -29,8 +30,12 @@ interface PlaybookAlert {
 }
 
 const RATE_WINDOW_SECONDS = 300;
-/** A probe runs every 30 s: three missed runs are stale. */
+/** A probe runs every 30 s (PROBE_INTERVAL_MS): three missed runs are stale. */
 const PROBE_STALE_SECONDS = 90;
+/** Probe gauges are read from PostgreSQL by every worker alike: one alert per probe, not per instance. */
+const PER_PROBE = 'max by (region, carrier, capability)';
+/** An RCS receipt later than this makes its message fall back (RCS_RECEIPT_TIMEOUT_MS is 15 s). */
+const INBOX_AGE_SECONDS = 60;
 
 export const PLAYBOOK_ALERTS: readonly PlaybookAlert[] = [
   {
@@ -93,20 +98,31 @@ export const PLAYBOOK_ALERTS: readonly PlaybookAlert[] = [
   {
     alert: 'ProbesFailing',
     severity: 'page',
-    expr: `${PROBE_SUCCESS.name} == 0`,
+    expr: `${PER_PROBE} (${PROBE_SUCCESS.name}) == 0`,
     forSeconds: 120,
-    summary: 'Synthetic probes fail for {{ $labels.carrier }} in {{ $labels.region }}',
+    summary:
+      'Synthetic {{ $labels.capability }} probes fail for {{ $labels.carrier }} in {{ $labels.region }}',
     playbook:
-      'Real traffic on that carrier likely fails too: open the probe workflow in the Temporal Web UI, then follow the channel alert it points to.',
+      'Real traffic on that carrier likely fails too: switchboard probes status REGION, open the latest probe workflow in the Temporal Web UI, then follow the channel alert it points to.',
   },
   {
     alert: 'ProbesStale',
     severity: 'page',
-    expr: `time() - ${PROBE_LAST_SUCCESS_TIMESTAMP_SECONDS.name} > ${PROBE_STALE_SECONDS}`,
+    expr: `time() - ${PER_PROBE} (${PROBE_LAST_SUCCESS_TIMESTAMP_SECONDS.name}) > ${PROBE_STALE_SECONDS}`,
     forSeconds: 60,
-    summary: 'No successful probe for {{ $labels.carrier }} in {{ $labels.region }} lately',
+    summary:
+      'No successful {{ $labels.capability }} probe for {{ $labels.carrier }} in {{ $labels.region }} lately',
     playbook:
-      "Check the region's probe schedule (temporal schedule describe) and the worker; without probes nothing else watches idle carriers.",
+      "Check the region's probe schedule (switchboard probes status; a paused one: switchboard probes enable) and the worker; without probes nothing else watches idle carriers.",
+  },
+  {
+    alert: 'ReceiptInboxBacklog',
+    severity: 'page',
+    expr: `max(${RECEIPT_INBOX_OLDEST_AGE_SECONDS.name}) > ${INBOX_AGE_SECONDS}`,
+    forSeconds: 120,
+    summary: 'Receipts wait over a minute in the inbox for their workflows',
+    playbook:
+      'Receipts are kept, not lost, but late RCS receipts make messages fall back: check that the workers reach Temporal (worker logs, component receipts) and PostgreSQL; the dispatcher catches up by itself.',
   },
   {
     alert: 'RolloutGuardThrottling',

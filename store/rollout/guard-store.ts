@@ -57,7 +57,9 @@ export class GuardStore {
          SELECT message_id, event, channel, result, detail FROM audit_log
          WHERE region = $1 AND occurred_at >= now() - make_interval(secs => $2::double precision / 1000)
        ),
-       routed AS (SELECT message_id FROM recent WHERE event = 'routed' AND detail->>'plan' LIKE 'rcs%'),
+       -- Synthetic probes' messages (detail.synthetic) are not traffic the guard protects.
+       routed AS (SELECT message_id FROM recent WHERE event = 'routed' AND detail->>'plan' LIKE 'rcs%'
+                  AND NOT detail ? 'synthetic'),
        ended AS (SELECT message_id, channel FROM recent WHERE event IN ('completed', 'failed')),
        rcs_trouble AS (SELECT DISTINCT message_id FROM recent WHERE channel = 'rcs' AND result IN ('failed', 'revoked'))
        SELECT count(*) AS eligible,

@@ -9,6 +9,7 @@ import type {
   GuardActivities,
   GuardDecision,
   MessageActivities,
+  ProbeActivities,
   RcsRevokeInput,
   RcsSendInput,
   SendAuditInput,
@@ -21,6 +22,8 @@ import type { RoutingContext } from '../../domain/rollout';
 import { uuidV5 } from '../../domain/uuid-v5';
 import { behaviourFor } from '../../sandbox/number-plan';
 import type { AuditEntry } from '../../domain/audit';
+import { capabilityClass } from '../../domain/probes';
+import type { ProbeRun } from '../../domain/probes';
 import type { FallbackSample } from '../../store/rollout/guard-store';
 import { rcsEventSignal, smsReceiptSignal } from '../../workflows/definitions';
 
@@ -31,6 +34,9 @@ export const STUB_POLICY: DeliveryPolicy = {
   rcsReceiptTimeoutMs: 300,
   smsReceiptTimeoutMs: 2000,
 };
+
+/** What the stub's probe sealer answers with (the stub carrier never decrypts). */
+const STUB_PROBE_PAYLOAD = { ciphertext: '', negotiationMs: 7, newGroup: true };
 
 /** The regions with carriers; any other region's probe and sends fail as RegionUnservedError. */
 export const SERVED_REGIONS = ['us', 'eu'];
@@ -95,6 +101,8 @@ export class StubCarrier {
   /** The guard's measurements per region, one per check; the last one repeats. */
   readonly guardSamples = new Map<string, FallbackSample[]>();
   readonly guardDecisions: GuardDecision[] = [];
+  /** What recordProbeResults was handed, in order. */
+  readonly probeRuns: ProbeRun[] = [];
   /** Signals that could not reach their workflow (the receipt router would log them). */
   readonly signalErrors: unknown[] = [];
 
@@ -125,7 +133,7 @@ export class StubCarrier {
     return this.held.has(messageId);
   }
 
-  activities(): MessageActivities & GuardActivities {
+  activities(): MessageActivities & GuardActivities & ProbeActivities {
     return {
       prepareDelivery: ({ request }) => Promise.resolve(this.prepare(request)),
       sendRcs: (input) => Promise.resolve(this.sendRcs(input)),
@@ -152,6 +160,27 @@ export class StubCarrier {
       recordGuardDecision: (decision) => {
         this.guardDecisions.push(decision);
         return Promise.resolve({ rolledBackTo: decision.rollback ? 7 : null });
+      },
+      // The hub's answer per the number plan, as the real activity classes it.
+      checkProbeCapabilities: (input) =>
+        Promise.resolve(
+          input.recipients.map((r) => {
+            const row = behaviourFor(r.to);
+            return capabilityClass(row.rcs ? { rcs: true, e2ee: row.e2ee } : null);
+          }),
+        ),
+      // As an app's sealer: the number plan's E2EE numbers have KeyPackages, the others none.
+      sealProbeMessages: (input) =>
+        Promise.resolve(
+          input.recipients.map((r) =>
+            behaviourFor(r.to).e2ee
+              ? { ...STUB_PROBE_PAYLOAD, ciphertext: Buffer.from(r.to).toString('base64') }
+              : null,
+          ),
+        ),
+      recordProbeResults: (run) => {
+        this.probeRuns.push(run);
+        return Promise.resolve();
       },
     };
   }
