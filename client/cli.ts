@@ -30,6 +30,8 @@ import type { Env } from '../config';
 import type { Secrets } from '../config/secrets';
 import { RecipientPreferences } from '../store/rollout/recipient-preferences';
 import { NoGoodVersionError, RolloutStore } from '../store/rollout/rollout-store';
+import { ApiKeyStore, TenantError } from '../store/api-keys';
+import { registerApiKeyCommands } from './api-key-commands';
 
 const EXIT_FAILED_DELIVERY = 1;
 const EXIT_BAD_INPUT = 2;
@@ -184,6 +186,9 @@ export function buildCli(): Command {
     (run) => withClient((client) => run(client.lawfulAccess())),
     (run) => withDatabase((db) => db, run),
   );
+  registerApiKeyCommands(program, (run) =>
+    withDatabase((db, _env, secrets) => new ApiKeyStore(db, new AuditLog(db, secrets.auditHashKey)), run),
+  );
   const audit = registerAuditCommands(program, withAuditDeps);
   audit
     .command('retention')
@@ -208,7 +213,12 @@ export async function main(argv: string[]): Promise<void> {
   try {
     await buildCli().parseAsync(argv);
   } catch (err) {
-    if (err instanceof ValidationError || err instanceof ConfigError || err instanceof NoGoodVersionError) {
+    if (
+      err instanceof ValidationError ||
+      err instanceof ConfigError ||
+      err instanceof NoGoodVersionError ||
+      err instanceof TenantError
+    ) {
       process.stderr.write(`switchboard: ${err.message}\n`);
       process.exitCode = EXIT_BAD_INPUT;
       return;

@@ -56,7 +56,8 @@ export type DerivedKeyPurpose =
   | 'key-directory'
   | 'key-directory-api'
   | 'app-e2ee-state'
-  | 'message-id';
+  | 'message-id'
+  | 'api-idempotency';
 
 /**
  * Keys and tokens for every other purpose (keyed hashes of tables, local tokens), derived from

@@ -10,6 +10,8 @@ import { shortlinksMigration } from './shortlinks';
 import { mediaObjectsMigration } from './media-objects';
 import { auditNewRowsMigration } from './audit-new-rows';
 import { receiptInboxMigration } from './receipt-inbox';
+import { apiKeysMigration } from './api-keys';
+import { idempotencyRecordsMigration } from './idempotency-records';
 
 export interface Migration {
   id: number;
@@ -141,4 +143,6 @@ export const MIGRATIONS: Migration[] = [
   mediaObjectsMigration,
   auditNewRowsMigration,
   receiptInboxMigration,
+  apiKeysMigration,
+  idempotencyRecordsMigration,
 ];
