@@ -120,6 +120,11 @@ export const envSchema = z.object({
   KEY_DIRECTORY_TOKEN: z.string().min(16).optional(),
   RECEIPTS_PORT: port.default(8091),
 
+  API_HOST: z.string().min(1).default('127.0.0.1'),
+  API_PORT: port.default(8094),
+  API_RATE_LIMIT: z.coerce.number().int().min(1).default(600),
+  API_RATE_LIMIT_WINDOW_MS: ms.default(60_000),
+
   SANDBOX: bool.default(true),
   SANDBOX_HOST: z.string().min(1).default('127.0.0.1'),
   SANDBOX_WEBHOOK_URL: z.url().optional(),

@@ -18,6 +18,7 @@ import { RBM_WEBHOOK_PATH } from './receipts-server';
 import { installTemporalRuntime, temporalMetricsAddress } from './temporal-runtime';
 import { superviseGuards } from './guards';
 import { startWorker } from './worker';
+import { startApiServer } from './api-server';
 
 async function main(): Promise<void> {
   const env = loadConfig();
@@ -110,6 +111,9 @@ async function main(): Promise<void> {
     const guards = await superviseGuards(worker.client, env, logger.child({ component: 'guards' }));
     stops.push(() => Promise.resolve(guards.stop()));
     if (guards.regions.length) logger.info({ regions: guards.regions }, 'rollout guards running');
+    const api = await startApiServer({ env, secrets, temporalAddress, databaseUrl: pg.url, logger });
+    stops.push(() => api.close());
+    logger.info(`REST API: ${api.url} (docs ${api.url}/docs; keys: npx switchboard apikey create)`);
     void worker.done.catch((err: unknown) => {
       logger.error({ err }, 'worker stopped with an error');
       void stopAll(1);
