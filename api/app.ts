@@ -34,10 +34,14 @@ export interface ApiAppOptions {
   starter: MessageStarter;
   client: Client;
   namespace: string;
+  /** Keys the list cursors' HMAC. */
+  cursorKey: string;
   media: Pick<MediaObjectStore, 'put'>;
   /** Requests per tenant (per client address before a key is known) per window. */
   rateLimit: { max: number; windowMs: number };
   logger: Logger;
+  /** Told of every route as it is registered (fastify's onRoute), e.g. to check the OpenAPI document covers them. */
+  onRoute?: (route: { method: string | string[]; url: string }) => void;
 }
 
 interface ZodLikeIssue {
@@ -65,6 +69,10 @@ function validationProblem(err: FastifyError) {
 export async function buildApiApp(options: ApiAppOptions): Promise<FastifyInstance> {
   // Close does not wait for keep-alive clients: shutdown must not hang on them.
   const app = Fastify({ logger: false, forceCloseConnections: true });
+  const { onRoute } = options;
+  if (onRoute) app.addHook('onRoute', (route) => onRoute(route));
+  // JSON only (POST /v1/media takes raw files in its own scope).
+  app.removeContentTypeParser('text/plain');
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler((err: FastifyError, _request, reply) => {
@@ -140,6 +148,7 @@ export async function buildApiApp(options: ApiAppOptions): Promise<FastifyInstan
     starter: options.starter,
     client: options.client,
     namespace: options.namespace,
+    cursorKey: options.cursorKey,
   });
   await app.register(batchRoutes, { starter: options.starter, logger: options.logger });
   await app.register(mediaRoutes, { store: options.media });

@@ -1,5 +1,6 @@
 // GET /v1/messages: a tenant's messages from Temporal visibility, filtered by the
 // SwitchboardTenant search attribute the starter sets (never by a number: none is indexed).
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { decodeTypedSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes';
@@ -38,26 +39,51 @@ export function listQueryFor(tenant: string, query: ListQuery): string {
   return parts.join(' AND ');
 }
 
-export async function listMessages(client: Client, namespace: string, tenant: string, query: ListQuery) {
-  let nextPageToken: Uint8Array | undefined;
-  if (query.cursor) {
-    nextPageToken = Buffer.from(query.cursor, 'base64url');
-    if (nextPageToken.length === 0) throw new ValidationError('cursor', 'nextCursor of an earlier page');
-  }
-  let page;
-  try {
-    page = await client.workflowService.listWorkflowExecutions({
-      namespace,
-      query: listQueryFor(tenant, query),
-      pageSize: query.limit ?? 50,
-      nextPageToken,
-    });
-  } catch (err) {
-    // gRPC INVALID_ARGUMENT: the only caller-made part the server can refuse is the page token.
-    if ((err as { code?: unknown }).code === 3 && nextPageToken)
-      throw new ValidationError('cursor', 'nextCursor of an earlier page');
-    throw err;
-  }
+/**
+ * A cursor is Temporal's page token with an HMAC over it, the tenant and the query: a forged or
+ * altered cursor, or one from another query, is refused here and never reaches the server.
+ */
+function mac(key: string, visibilityQuery: string, token: Uint8Array): Buffer {
+  return createHmac('sha256', key)
+    .update(visibilityQuery)
+    .update('\0')
+    .update(token)
+    .digest()
+    .subarray(0, 16);
+}
+
+function cursorFor(
+  key: string,
+  visibilityQuery: string,
+  token: Uint8Array | null | undefined,
+): string | null {
+  if (!token || token.length === 0) return null;
+  return `${Buffer.from(token).toString('base64url')}.${mac(key, visibilityQuery, token).toString('base64url')}`;
+}
+
+function tokenOf(key: string, visibilityQuery: string, cursor: string): Buffer {
+  const [token, tag] = cursor.split('.').map((part) => Buffer.from(part, 'base64url'));
+  const expected = token && token.length ? mac(key, visibilityQuery, token) : null;
+  if (!expected || !tag || tag.length !== expected.length || !timingSafeEqual(tag, expected))
+    throw new ValidationError('cursor', 'nextCursor of an earlier page of the same query');
+  return token!;
+}
+
+export interface ListDeps {
+  client: Client;
+  namespace: string;
+  /** `deriveKey(secrets, 'api-cursor')`. */
+  cursorKey: string;
+}
+
+export async function listMessages(deps: ListDeps, tenant: string, query: ListQuery) {
+  const visibilityQuery = listQueryFor(tenant, query);
+  const page = await deps.client.workflowService.listWorkflowExecutions({
+    namespace: deps.namespace,
+    query: visibilityQuery,
+    pageSize: query.limit ?? 50,
+    nextPageToken: query.cursor ? tokenOf(deps.cursorKey, visibilityQuery, query.cursor) : undefined,
+  });
   const messages = (page.executions ?? []).map((e) => {
     const attrs = decodeTypedSearchAttributes(e.searchAttributes?.indexedFields);
     const messageId = (e.execution?.workflowId ?? '').replace(/^deliver-/, '');
@@ -76,6 +102,5 @@ export async function listMessages(client: Client, namespace: string, tenant: st
       links: { self: messageLink(messageId) },
     };
   });
-  const token = page.nextPageToken;
-  return { messages, nextCursor: token && token.length ? Buffer.from(token).toString('base64url') : null };
+  return { messages, nextCursor: cursorFor(deps.cursorKey, visibilityQuery, page.nextPageToken) };
 }

@@ -57,7 +57,8 @@ export type DerivedKeyPurpose =
   | 'key-directory-api'
   | 'app-e2ee-state'
   | 'message-id'
-  | 'api-idempotency';
+  | 'api-idempotency'
+  | 'api-cursor';
 
 /**
  * Keys and tokens for every other purpose (keyed hashes of tables, local tokens), derived from

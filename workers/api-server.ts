@@ -3,6 +3,7 @@
 import { Client, Connection } from '@temporalio/client';
 import type { Logger } from 'pino';
 import { buildApiApp } from '../api/app';
+import type { ApiAppOptions } from '../api/app';
 import { MessageStarter } from '../api/message-starter';
 import { createDataConverter } from '../codec/data-converter';
 import type { Env } from '../config';
@@ -33,6 +34,7 @@ export async function startApiServer(options: {
   temporalAddress: string;
   databaseUrl: string;
   logger: Logger;
+  onRoute?: ApiAppOptions['onRoute'];
 }): Promise<RunningApiServer> {
   const { env, secrets } = options;
   const logger = options.logger.child({ component: 'api' });
@@ -74,9 +76,11 @@ export async function startApiServer(options: {
       }),
       client,
       namespace: env.TEMPORAL_NAMESPACE,
+      cursorKey: deriveKey(secrets, 'api-cursor'),
       media,
       rateLimit: { max: env.API_RATE_LIMIT, windowMs: env.API_RATE_LIMIT_WINDOW_MS },
       logger,
+      onRoute: options.onRoute,
     });
     const url = await app.listen({ host: env.API_HOST, port: env.API_PORT });
     return {

@@ -1,11 +1,11 @@
 // POST /v1/messages, GET /v1/messages/{id}, GET /v1/messages.
-import type { Client } from '@temporalio/client';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { outcomeJson } from '../../client/format';
 import { UnknownMessageError, describeMessage } from '../../client/message-status';
 import { tenantOf } from '../auth';
 import { listMessages } from '../message-list';
+import type { ListDeps } from '../message-list';
 import { messageLink } from '../message-starter';
 import type { MessageStarter } from '../message-starter';
 import { problem, problemResponses, problemSchema, sendProblem } from '../problem';
@@ -18,10 +18,8 @@ import {
   messageStatusSchema,
 } from '../schemas';
 
-export interface MessageRoutesOptions {
+export interface MessageRoutesOptions extends ListDeps {
   starter: MessageStarter;
-  client: Client;
-  namespace: string;
 }
 
 /** A message with an inline file (512 KiB, base64) fits; anything larger is refused unread (413). */
@@ -118,8 +116,7 @@ export const messageRoutes: FastifyPluginAsyncZod<MessageRoutesOptions> = (app, 
         response: { 200: listSchema, ...problemResponses },
       },
     },
-    async (request, reply) =>
-      reply.send(await listMessages(options.client, options.namespace, tenantOf(request), request.query)),
+    async (request, reply) => reply.send(await listMessages(options, tenantOf(request), request.query)),
   );
   return Promise.resolve();
 };

@@ -10,7 +10,10 @@ import type { RunningApiServer } from '../../workers/api-server';
 import { loadConfig } from '../../config';
 import { TEST_SECRETS, TEST_TIMEOUTS, stack } from '../fixtures/stack';
 
-export async function startTestApi(env: Record<string, string> = {}): Promise<RunningApiServer> {
+export async function startTestApi(
+  env: Record<string, string> = {},
+  onRoute?: Parameters<typeof startApiServer>[0]['onRoute'],
+): Promise<RunningApiServer> {
   const { temporal, taskQueue, databaseUrl, env: stackEnv } = stack();
   return startApiServer({
     env: loadConfig({
@@ -25,6 +28,7 @@ export async function startTestApi(env: Record<string, string> = {}): Promise<Ru
     temporalAddress: temporal.address,
     databaseUrl,
     logger: pino({ level: 'silent' }),
+    onRoute,
   });
 }
 
@@ -71,4 +75,48 @@ export async function call<T = Record<string, unknown>>(
     // not JSON: kept as text
   }
   return { status: response.status, headers: response.headers, body: parsed as T };
+}
+
+export interface Status {
+  messageId: string;
+  status: string;
+  channel: string | null;
+  fallbackReason: string | null;
+  metadata: Record<string, string> | null;
+  shortlink: boolean;
+  attempts: Array<{ channel: string; result: string; errorCode: string | null }>;
+}
+
+/** GET /v1/messages/{id} until the message has an outcome. */
+export async function waitForStatus(
+  base: string,
+  key: string,
+  messageId: string,
+  timeoutMs = 30_000,
+): Promise<Status> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const got = await call<Status>(base, 'GET', `/v1/messages/${messageId}`, { key });
+    if (got.status !== 200) throw new Error(`GET /v1/messages/${messageId}: ${got.status}`);
+    if (got.body.status !== 'pending') return got.body;
+    if (Date.now() > deadline) throw new Error(`message ${messageId} still pending`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** Workflows started for a tenant, as Temporal visibility counts them. */
+export async function workflowsOf(tenant: string): Promise<number> {
+  const { count } = await stack().client.workflow.count(`SwitchboardTenant = "${tenant}"`);
+  return count;
+}
+
+/** Waits until visibility shows `expected` workflows of the tenant (it trails the starts a little). */
+export async function settleWorkflowCount(tenant: string, expected: number): Promise<number> {
+  const deadline = Date.now() + 10_000;
+  let count = await workflowsOf(tenant);
+  while (count < expected && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+    count = await workflowsOf(tenant);
+  }
+  return count;
 }
