@@ -3,7 +3,8 @@ import { basename, extname } from 'node:path';
 import { Command, Option } from 'commander';
 import { E2EE_POLICIES, FLOWS } from '../domain/message';
 import { ConfigError } from '../config';
-import { connectFromEnv } from './connect';
+import { connectFromEnv, connectHttpFromEnv } from './connect';
+import { ApiRequestError } from './http-client';
 import { outcomeJson, outcomeText } from './format';
 import { UnknownMessageError } from './switchboard-client';
 import type { SwitchboardClient } from './switchboard-client';
@@ -36,6 +37,20 @@ import { registerApiKeyCommands } from './api-key-commands';
 const EXIT_FAILED_DELIVERY = 1;
 const EXIT_BAD_INPUT = 2;
 
+/** What `send` and `status` need: the direct client, or with SWITCHBOARD_API_KEY the REST API. */
+type MessageClient = Pick<SwitchboardClient, 'send' | 'status' | 'waitForOutcome' | 'close'>;
+
+async function withMessages(run: (client: MessageClient) => Promise<void>): Promise<void> {
+  const env = loadConfig();
+  const client: MessageClient = env.SWITCHBOARD_API_KEY ? connectHttpFromEnv(env) : await connectFromEnv(env);
+  try {
+    await run(client);
+  } finally {
+    await client.close();
+  }
+}
+
+/** Operator commands (lawful access) keep their direct Temporal access. */
 async function withClient(run: (client: SwitchboardClient) => Promise<void>): Promise<void> {
   const client = await connectFromEnv();
   try {
@@ -137,7 +152,7 @@ export function buildCli(): Command {
         wait?: boolean;
         json?: boolean;
       }) => {
-        await withClient(async (client) => {
+        await withMessages(async (client) => {
           const sent = await client.send({
             to: opts.to,
             text: opts.text,
@@ -171,7 +186,7 @@ export function buildCli(): Command {
     .argument('<messageId>')
     .option('--json', 'one JSON object on stdout')
     .action(async (messageId: string, opts: { json?: boolean }) => {
-      await withClient(async (client) => {
+      await withMessages(async (client) => {
         const status = await client.status(messageId);
         print(!!opts.json, { ...outcomeJson(status), step: status.step }, outcomeText(status));
       });
@@ -228,7 +243,11 @@ export async function main(argv: string[]): Promise<void> {
       process.exitCode = EXIT_FAILED_DELIVERY;
       return;
     }
-    if (err instanceof UnknownMessageError || err instanceof UnknownAccessRequestError) {
+    if (
+      err instanceof UnknownMessageError ||
+      err instanceof UnknownAccessRequestError ||
+      err instanceof ApiRequestError
+    ) {
       process.stderr.write(`switchboard: ${err.message}\n`);
       process.exitCode = EXIT_FAILED_DELIVERY;
       return;
