@@ -4,6 +4,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ApiScope } from '../domain/api-key';
 import type { ApiKeyInfo } from '../store/api-keys';
+import { ClientLimiter } from '../channels/client-limiter';
 import { problem, sendProblem } from './problem';
 
 declare module 'fastify' {
@@ -26,16 +27,31 @@ export function tenantOf(request: FastifyRequest): string {
   return request.principal.tenant;
 }
 
+/** Failed key checks a client address may make per minute before it is refused unchecked (429). */
+export const AUTH_FAILURES_PER_MINUTE = 20;
+
 export function installApiKeyAuth(app: FastifyInstance, keys: KeyVerifier): void {
+  // Guessing secrets, or making us run scrypt for a known key id over and over, costs a client
+  // address its budget; requests with a good key are not counted.
+  const failures = new ClientLimiter({ limit: AUTH_FAILURES_PER_MINUTE, windowMs: 60_000 });
   app.decorateRequest('principal', null);
   // onRequest: before the body is read, so nobody without a key makes us buffer one.
   app.addHook('onRequest', async (request, reply) => {
     const scope = request.routeOptions.config.scope;
     if (!scope) return;
+    const blocked = failures.check(request.ip);
+    if (!blocked.allowed) {
+      reply.header('retry-after', String(blocked.retryAfterSeconds));
+      return sendProblem(
+        reply,
+        problem(429, 'Too many failed API key checks from this address; retry later.'),
+      );
+    }
     const header = request.headers.authorization ?? '';
     const presented = /^Bearer (\S+)$/i.exec(header)?.[1];
     const key = presented ? await keys.verify(presented) : null;
     if (!key) {
+      failures.take(request.ip);
       reply.header('www-authenticate', 'Bearer');
       return sendProblem(
         reply,

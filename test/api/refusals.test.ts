@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { AUTH_FAILURES_PER_MINUTE } from '../../api/auth';
 import type { RunningApiServer } from '../../workers/api-server';
 import { IdempotencyRecords } from '../../store/idempotency-records';
 import { stack } from '../fixtures/stack';
@@ -44,6 +45,25 @@ describe('REST API: refusals over real HTTP', function () {
     assert.equal(await keyStore().revoke(keyId), true);
     // At once: every request reads the key's row.
     assertProblem(await call(api.url, 'GET', '/v1/messages', { key: apiKey }), 401);
+  });
+
+  it('429 for an address after 20 failed key checks a minute, before any more are checked', async () => {
+    const guarded = await startTestApi();
+    try {
+      const { apiKey } = await tenantWithKey();
+      const forged = `${apiKey.slice(0, -4)}AAAA`;
+      for (let i = 0; i < AUTH_FAILURES_PER_MINUTE; i++)
+        assertProblem(await call(guarded.url, 'GET', '/v1/messages', { key: forged }), 401);
+      const refused = await call(guarded.url, 'GET', '/v1/messages', { key: forged });
+      assertProblem(refused, 429);
+      assert.ok(Number(refused.headers.get('retry-after')) > 0);
+      // The address is refused unchecked for the rest of the minute, its good keys too.
+      assertProblem(await call(guarded.url, 'GET', '/v1/messages', { key: apiKey }), 429);
+      // Public routes are not behind a key, nor behind its throttle.
+      assert.equal((await call(guarded.url, 'GET', '/healthz')).status, 200);
+    } finally {
+      await guarded.close();
+    }
   });
 
   it('403 for a key without the route’s scope', async () => {
