@@ -43,13 +43,6 @@ export function problem(status: ProblemStatus, detail: string, errors?: FieldErr
   return { type: `urn:switchboard:problem:${slug}`, title, status, detail, ...(errors ? { errors } : {}) };
 }
 
-/** A problem to throw from hooks and handlers; the error handler answers it. */
-export class ProblemError extends Error {
-  constructor(readonly problem: Problem) {
-    super(problem.detail);
-  }
-}
-
 export function sendProblem(reply: FastifyReply, body: Problem): FastifyReply {
   return reply.code(body.status).type(PROBLEM_CONTENT_TYPE).send(body);
 }
