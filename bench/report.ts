@@ -5,6 +5,7 @@ import { fmt, per1000, table } from './format';
 import type { MicroResult, PathResult, PhaseResult, Plan } from './phases';
 import { POOL_SIZE } from './numbers';
 import type { Revision } from './revision';
+import type { ApiComparison } from './api-phase';
 
 export interface BenchReport {
   /** The code measured: this checkout. */
@@ -22,6 +23,8 @@ export interface BenchReport {
   baselineB: PhaseResult;
   /** The pipeline of this revision, per path. */
   paths: PathResult[];
+  /** API send → delivered beside the direct client (bench/api-phase.ts). */
+  api?: ApiComparison;
   micro: MicroResult;
   /** With BENCH_BEFORE: the run compared with, and the verdict per path. */
   comparison: Comparison | null;

@@ -20,6 +20,7 @@ import { elapsedSeconds, progress } from './progress';
 import { RecordedRunError, readRecordedRun } from './recorded-run';
 import type { RecordedRun } from './recorded-run';
 import { renderTable } from './report';
+import { apiVersusDirect, renderApiComparison } from './api-phase';
 import type { BenchReport } from './report';
 import { currentRevision } from './revision';
 import { serverConfig, startBenchStack } from './stack';
@@ -75,8 +76,10 @@ function makePlan(scale: number, notes: string[]): Plan {
   const pipelineSeconds = () =>
     WORKER_START_SECONDS +
     3 * ((plan.warmMs + plan.closedMs + plan.openMs) / 1000 + 2 * PER_PHASE_OVERHEAD_SECONDS);
-  // Baselines, their warm-ups and the latency floors (baseline A and the 3 paths).
-  const baselines = () => (plan.warmMs * 2 + plan.baselineAMs + plan.baselineBMs + 4 * plan.floorMs) / 1000;
+  // Baselines, their warm-ups and the latency floors (baseline A, the 3 paths, and the REST API
+  // beside the direct client on a worker of its own).
+  const baselines = () =>
+    (plan.warmMs * 2 + plan.baselineAMs + plan.baselineBMs + 6 * plan.floorMs) / 1000 + WORKER_START_SECONDS;
   const total = () => FIXED_SECONDS + baselines() + pipelineSeconds();
   if (total() > BUDGET_SECONDS) {
     const available = BUDGET_SECONDS - FIXED_SECONDS - baselines();
@@ -144,6 +147,11 @@ async function main(): Promise<void> {
           `open p50 ${path.open?.latencyMs.p50.toFixed(1) ?? '–'} ms`,
       );
 
+    const api = await apiVersusDirect(h);
+    progress(
+      `API vs direct: p50 ${api.api.p50.toFixed(1)} ms through the API, ${api.direct.p50.toFixed(1)} ms direct`,
+    );
+
     progress('micro: AuditLog.append one row at a time, probe() on a warm cache');
     const m = await micro(h);
 
@@ -174,6 +182,7 @@ async function main(): Promise<void> {
       baselineAFloor: aFloor,
       baselineB: b,
       paths,
+      api,
       micro: m,
       comparison: before && {
         before: { name: before.run.name, at: before.run.at, file: before.file },
@@ -186,7 +195,7 @@ async function main(): Promise<void> {
     await stack.stop();
     report.tookSeconds = (Date.now() - startedAt) / 1000;
 
-    process.stdout.write(`${renderTable(report)}\n`);
+    process.stdout.write(`${renderTable(report)}\n${renderApiComparison(api)}\n`);
     if (before) process.stdout.write(`${renderBeforeAfter(before.run, after, before.file)}\n`);
     const dir = join(PROJECT_ROOT, 'bench', 'results');
     mkdirSync(dir, { recursive: true });

@@ -62,6 +62,18 @@ export class ClientLimiter {
     this.windows = new LRUCache({ max: options.maxClients ?? 100_000 });
   }
 
+  /** Whether this client's window is used up, without counting anything. */
+  check(ip: string): Admission {
+    const window = this.windows.get(clientKey(ip));
+    const now = this.now();
+    if (!window || now - window.startedAt >= this.windowMs || window.count < this.limit)
+      return { allowed: true };
+    return {
+      allowed: false,
+      retryAfterSeconds: Math.max(1, Math.ceil((window.startedAt + this.windowMs - now) / 1000)),
+    };
+  }
+
   /** Counts one request from this client, or refuses it once the client has used up its window. */
   take(ip: string): Admission {
     const key = clientKey(ip);

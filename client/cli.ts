@@ -3,7 +3,8 @@ import { basename, extname } from 'node:path';
 import { Command, Option } from 'commander';
 import { E2EE_POLICIES, FLOWS } from '../domain/message';
 import { ConfigError } from '../config';
-import { connectFromEnv } from './connect';
+import { connectFromEnv, connectHttpFromEnv } from './connect';
+import { ApiRequestError } from './http-client';
 import { outcomeJson, outcomeText } from './format';
 import { UnknownMessageError } from './switchboard-client';
 import type { SwitchboardClient } from './switchboard-client';
@@ -33,10 +34,26 @@ import { RecipientPreferences } from '../store/rollout/recipient-preferences';
 import { NoGoodVersionError, RolloutStore } from '../store/rollout/rollout-store';
 import { TenantWebhooks } from '../store/tenant-webhooks';
 import { registerWebhookCommands } from './webhook-commands';
+import { ApiKeyStore, TenantError } from '../store/api-keys';
+import { registerApiKeyCommands } from './api-key-commands';
 
 const EXIT_FAILED_DELIVERY = 1;
 const EXIT_BAD_INPUT = 2;
 
+/** What `send` and `status` need: the direct client, or with SWITCHBOARD_API_KEY the REST API. */
+type MessageClient = Pick<SwitchboardClient, 'send' | 'status' | 'waitForOutcome' | 'close'>;
+
+async function withMessages(run: (client: MessageClient) => Promise<void>): Promise<void> {
+  const env = loadConfig();
+  const client: MessageClient = env.SWITCHBOARD_API_KEY ? connectHttpFromEnv(env) : await connectFromEnv(env);
+  try {
+    await run(client);
+  } finally {
+    await client.close();
+  }
+}
+
+/** Operator commands (lawful access) keep their direct Temporal access. */
 async function withClient(run: (client: SwitchboardClient) => Promise<void>): Promise<void> {
   const client = await connectFromEnv();
   try {
@@ -140,7 +157,7 @@ export function buildCli(): Command {
         wait?: boolean;
         json?: boolean;
       }) => {
-        await withClient(async (client) => {
+        await withMessages(async (client) => {
           const sent = await client.send({
             to: opts.to,
             text: opts.text,
@@ -175,7 +192,7 @@ export function buildCli(): Command {
     .argument('<messageId>')
     .option('--json', 'one JSON object on stdout')
     .action(async (messageId: string, opts: { json?: boolean }) => {
-      await withClient(async (client) => {
+      await withMessages(async (client) => {
         const status = await client.status(messageId);
         print(!!opts.json, { ...outcomeJson(status), step: status.step }, outcomeText(status));
       });
@@ -193,6 +210,9 @@ export function buildCli(): Command {
   );
   registerWebhookCommands(program, (run) =>
     withDatabase((db, _env, secrets) => new TenantWebhooks(db, deriveKey(secrets, 'webhook-secrets')), run),
+  );
+  registerApiKeyCommands(program, (run) =>
+    withDatabase((db, _env, secrets) => new ApiKeyStore(db, new AuditLog(db, secrets.auditHashKey)), run),
   );
   const audit = registerAuditCommands(program, withAuditDeps);
   audit
@@ -218,7 +238,12 @@ export async function main(argv: string[]): Promise<void> {
   try {
     await buildCli().parseAsync(argv);
   } catch (err) {
-    if (err instanceof ValidationError || err instanceof ConfigError || err instanceof NoGoodVersionError) {
+    if (
+      err instanceof ValidationError ||
+      err instanceof ConfigError ||
+      err instanceof NoGoodVersionError ||
+      err instanceof TenantError
+    ) {
       process.stderr.write(`switchboard: ${err.message}\n`);
       process.exitCode = EXIT_BAD_INPUT;
       return;
@@ -228,7 +253,11 @@ export async function main(argv: string[]): Promise<void> {
       process.exitCode = EXIT_FAILED_DELIVERY;
       return;
     }
-    if (err instanceof UnknownMessageError || err instanceof UnknownAccessRequestError) {
+    if (
+      err instanceof UnknownMessageError ||
+      err instanceof UnknownAccessRequestError ||
+      err instanceof ApiRequestError
+    ) {
       process.stderr.write(`switchboard: ${err.message}\n`);
       process.exitCode = EXIT_FAILED_DELIVERY;
       return;

@@ -1,6 +1,8 @@
 import { join } from 'node:path';
 import { createDataConverter } from '../codec/data-converter';
-import { loadConfig } from '../config';
+import { ConfigError, loadConfig } from '../config';
+import type { Env } from '../config';
+import type { Secrets } from '../config/secrets';
 import { dataDir } from '../config/paths';
 import { deriveKey, resolveSecrets } from '../config/secrets';
 import { HttpKeyDirectory } from '../e2ee/key-directory-http';
@@ -12,18 +14,12 @@ import type { MessageSealer } from './e2ee-sealing';
 import { fetchEscrowMember } from '../e2ee/escrow-member-http';
 import { SwitchboardClient } from './switchboard-client';
 import { HttpMediaUploader } from './media-uploader';
+import { SwitchboardHttpClient } from './http-client';
 
 const DEFAULT_TENANT = 'default';
 
-/**
- * A client configured the way the worker is: same env, same codec keys. It also acts as a
- * sending app for E2EE: its MLS state lives under DATA_DIR/app-e2ee, encrypted at rest, and it
- * claims recipients' KeyPackages from the key directory API the worker serves, and uploads
- * messages' files to the same server.
- */
-export async function connectFromEnv(env = loadConfig()): Promise<SwitchboardClient> {
-  const dir = dataDir(env);
-  const secrets = resolveSecrets({ ...env, DATA_DIR: dir });
+/** The CLI as a sending app: one MLS sender per tenant, its state under DATA_DIR, encrypted at rest. */
+function appSealer(env: Env, secrets: Secrets, dir: string): MessageSealer {
   const baseUrl = `http://${env.RECEIPTS_HOST}:${env.RECEIPTS_PORT}`;
   const bearerToken = keyDirectoryToken(env, secrets);
   // One sending app per tenant, each with its own MLS state; an escrowed tenant's app adds the
@@ -51,6 +47,20 @@ export async function connectFromEnv(env = loadConfig()): Promise<SwitchboardCli
       return sender.encryptFor(msisdn, plaintext);
     },
   };
+  return e2ee;
+}
+
+/**
+ * A client configured the way the worker is: same env, same codec keys. It also acts as a
+ * sending app for E2EE: its MLS state lives under DATA_DIR/app-e2ee, encrypted at rest, and it
+ * claims recipients' KeyPackages from the key directory API the worker serves, and uploads
+ * messages' files to the same server.
+ */
+export async function connectFromEnv(env = loadConfig()): Promise<SwitchboardClient> {
+  const dir = dataDir(env);
+  const secrets = resolveSecrets({ ...env, DATA_DIR: dir });
+  const baseUrl = `http://${env.RECEIPTS_HOST}:${env.RECEIPTS_PORT}`;
+  const e2ee = appSealer(env, secrets, dir);
   return SwitchboardClient.connect({
     address: env.TEMPORAL_ADDRESS ?? `127.0.0.1:${env.TEMPORAL_DEV_PORT}`,
     namespace: env.TEMPORAL_NAMESPACE,
@@ -58,6 +68,21 @@ export async function connectFromEnv(env = loadConfig()): Promise<SwitchboardCli
     dataConverter: createDataConverter({ codecKeys: secrets.codecKeys, activeKeyId: secrets.codecActiveKey }),
     messageIdKey: deriveKey(secrets, 'message-id'),
     e2ee,
-    media: new HttpMediaUploader({ baseUrl, bearerToken }),
+    media: new HttpMediaUploader({ baseUrl, bearerToken: keyDirectoryToken(env, secrets) }),
+  });
+}
+
+/**
+ * The same app over the REST API (SWITCHBOARD_API_KEY): it needs no Temporal access and no
+ * codec keys; its MLS sealing stays here (the sandbox's key directory, local secrets for its state).
+ */
+export function connectHttpFromEnv(env = loadConfig()): SwitchboardHttpClient {
+  if (!env.SWITCHBOARD_API_KEY) throw new ConfigError('SWITCHBOARD_API_KEY: required for the REST API');
+  const dir = dataDir(env);
+  const secrets = resolveSecrets({ ...env, DATA_DIR: dir });
+  return new SwitchboardHttpClient({
+    baseUrl: env.SWITCHBOARD_API_URL ?? `http://${env.API_HOST}:${env.API_PORT}`,
+    apiKey: env.SWITCHBOARD_API_KEY,
+    e2ee: appSealer(env, secrets, dir),
   });
 }

@@ -1,16 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { keyedMessageId } from '../domain/message-id';
-import {
-  Client,
-  Connection,
-  WorkflowExecutionAlreadyStartedError,
-  WorkflowNotFoundError,
-} from '@temporalio/client';
+import { Client, Connection, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import { workflowIdFor } from '../domain/message';
-import type { AttemptRecord, DeliveryOutcome, DeliveryRequest, MediaRef } from '../domain/message';
-import type { LiveStatus } from '../workflows/definitions';
-import { statusQuery } from '../workflows/definitions';
+import type { DeliveryOutcome, DeliveryRequest, MediaRef } from '../domain/message';
+import { SwitchboardTenantKey } from '../workflows/definitions';
+import { describeMessage } from './message-status';
+import type { MessageStatus } from './message-status';
 import { deliverMessage } from '../workflows';
 import type { SendInput } from './validation';
 import { ValidationError, validateSend } from './validation';
@@ -45,15 +41,8 @@ export interface SentMessage {
   e2eeError: string | null;
 }
 
-/** What `status` shows: the outcome once there is one, the live step before. */
-export type MessageStatus = DeliveryOutcome & { step: string };
-
-export class UnknownMessageError extends Error {
-  override readonly name = 'UnknownMessageError';
-  constructor(messageId: string) {
-    super(`no message with id ${messageId}`);
-  }
-}
+export { UnknownMessageError } from './message-status';
+export type { MessageStatus } from './message-status';
 
 /** The typed door into Switchboard for apps and the CLI. */
 export class SwitchboardClient {
@@ -131,6 +120,7 @@ export class SwitchboardClient {
         args: [request],
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
         memo: { tenant: valid.tenant, region: valid.region, flow: valid.flow, e2eePolicy: valid.e2ee },
+        typedSearchAttributes: [{ key: SwitchboardTenantKey, value: valid.tenant }],
       });
       return { messageId, workflowId, started: true, ...e2ee };
     } catch (err) {
@@ -153,25 +143,7 @@ export class SwitchboardClient {
   }
 
   async status(messageId: string): Promise<MessageStatus> {
-    const handle = this.client.workflow.getHandle<typeof deliverMessage>(workflowIdFor(messageId));
-    let description;
-    try {
-      description = await handle.describe();
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError) throw new UnknownMessageError(messageId);
-      throw err;
-    }
-    if (description.status.name === 'COMPLETED') {
-      const outcome = await handle.result();
-      return { ...outcome, step: outcome.status };
-    }
-    if (description.status.name !== 'RUNNING') {
-      return pendingView(messageId, handle.workflowId, description.status.name.toLowerCase(), [], 'failed');
-    }
-    const live: LiveStatus = await handle.query(statusQuery);
-    return live.outcome
-      ? { ...live.outcome, step: live.step }
-      : pendingView(messageId, handle.workflowId, live.step, live.attempts, 'pending');
+    return (await describeMessage(this.client, messageId)).status;
   }
 
   /** Lawful access to escrowed messages, over the same connection. */
@@ -183,29 +155,4 @@ export class SwitchboardClient {
     await this.connection.close();
     await this.onClose?.();
   }
-}
-
-function pendingView(
-  messageId: string,
-  workflowId: string,
-  step: string,
-  attempts: AttemptRecord[],
-  status: 'pending' | 'failed',
-): MessageStatus {
-  return {
-    messageId,
-    workflowId,
-    status,
-    step,
-    channel: null,
-    e2ee: false,
-    attempts,
-    fallbackReason: null,
-    shortlink: false,
-    timings: { totalMs: 0, probeMs: 0, rcsMs: null, smsMs: null },
-    flow: 'standard',
-    configVersion: 0,
-    authoritative: null,
-    pilot: null,
-  };
 }

@@ -121,6 +121,14 @@ export const envSchema = z.object({
   KEY_DIRECTORY_TOKEN: z.string().min(16).optional(),
   RECEIPTS_PORT: port.default(8091),
 
+  API_HOST: z.string().min(1).default('127.0.0.1'),
+  API_PORT: port.default(8094),
+  API_RATE_LIMIT: z.coerce.number().int().min(1).default(600),
+  API_RATE_LIMIT_WINDOW_MS: ms.default(60_000),
+  // Apps and the CLI: with a key, `switchboard send` and `status` go through the REST API.
+  SWITCHBOARD_API_KEY: z.string().min(1).optional(),
+  SWITCHBOARD_API_URL: z.url().optional(),
+
   SANDBOX: bool.default(true),
   SANDBOX_HOST: z.string().min(1).default('127.0.0.1'),
   SANDBOX_WEBHOOK_URL: z.url().optional(),
@@ -171,7 +179,7 @@ export const envSchema = z.object({
   CALLBACK_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(32),
   /** Unset: allowed only with SANDBOX=true (callbackAllowsPrivateHosts). */
   CALLBACK_ALLOW_PRIVATE_HOSTS: bool.optional(),
-  SANDBOX_CALLBACK_PORT: port.default(8094),
+  SANDBOX_CALLBACK_PORT: port.default(8095),
 
   METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   METRICS_PORT: port.default(9464),

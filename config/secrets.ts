@@ -57,7 +57,9 @@ export type DerivedKeyPurpose =
   | 'key-directory-api'
   | 'app-e2ee-state'
   | 'message-id'
-  | 'webhook-secrets';
+  | 'webhook-secrets'
+  | 'api-idempotency'
+  | 'api-cursor';
 
 /**
  * Keys and tokens for every other purpose (keyed hashes of tables, local tokens), derived from

@@ -13,6 +13,8 @@ import { receiptInboxMigration } from './receipt-inbox';
 import { tenantWebhooksMigration } from './tenant-webhooks';
 import { statusEventsMigration } from './status-events-schema';
 import { probeResultsMigration } from './probe-results';
+import { apiKeysMigration } from './api-keys';
+import { idempotencyRecordsMigration } from './idempotency-records';
 
 export interface Migration {
   id: number;
@@ -144,7 +146,9 @@ export const MIGRATIONS: Migration[] = [
   mediaObjectsMigration,
   auditNewRowsMigration,
   receiptInboxMigration,
-  // 14 and 15: the REST API's tenants and API keys.
+  // 14, 15: the REST API's tenants, API keys and idempotency records; 16, 17: status callbacks.
+  apiKeysMigration,
+  idempotencyRecordsMigration,
   tenantWebhooksMigration,
   statusEventsMigration,
   // 18: the synthetic probes' results.

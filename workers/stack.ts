@@ -20,6 +20,7 @@ import { superviseGuards } from './guards';
 import { ensureProbeSchedules } from './probes';
 import { startWorker } from './worker';
 import { startSandboxCallbacks } from './sandbox-callbacks';
+import { startApiServer } from './api-server';
 
 async function main(): Promise<void> {
   const env = loadConfig();
@@ -122,6 +123,9 @@ async function main(): Promise<void> {
     const probed = await ensureProbeSchedules(worker.client, env, logger.child({ component: 'probes' }));
     if (probed.length)
       logger.info({ regions: probed, everyMs: env.PROBE_INTERVAL_MS }, 'synthetic probes scheduled');
+    const api = await startApiServer({ env, secrets, temporalAddress, databaseUrl: pg.url, logger });
+    stops.push(() => api.close());
+    logger.info(`REST API: ${api.url} (docs ${api.url}/docs; keys: npx switchboard apikey create)`);
     void worker.done.catch((err: unknown) => {
       logger.error({ err }, 'worker stopped with an error');
       void stopAll(1);

@@ -50,8 +50,19 @@ export const DeliveryStateKey = defineSearchAttributeKey('DeliveryState', Search
 export const DeliveryChannelKey = defineSearchAttributeKey('DeliveryChannel', SearchAttributeType.KEYWORD);
 export const FallbackReasonKey = defineSearchAttributeKey('FallbackReason', SearchAttributeType.KEYWORD);
 export const MessageFlowKey = defineSearchAttributeKey('MessageFlow', SearchAttributeType.KEYWORD);
+/** Whose message: set by whoever starts the workflow (the REST API lists a tenant's messages by it). */
+export const SwitchboardTenantKey = defineSearchAttributeKey(
+  'SwitchboardTenant',
+  SearchAttributeType.KEYWORD,
+);
 
-export const SEARCH_ATTRIBUTES = [DeliveryStateKey, DeliveryChannelKey, FallbackReasonKey, MessageFlowKey];
+export const SEARCH_ATTRIBUTES = [
+  DeliveryStateKey,
+  DeliveryChannelKey,
+  FallbackReasonKey,
+  MessageFlowKey,
+  SwitchboardTenantKey,
+];
 
 export interface GuardSettings {
   region: string;
