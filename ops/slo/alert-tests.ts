@@ -17,6 +17,8 @@ interface Case {
   evalTime: string;
   /** alertname → the label sets expected to fire ([] = must stay silent). */
   expect: Record<string, Record<string, string>[]>;
+  /** PromQL expressions and the samples they must give at evalTime. */
+  samples?: Array<{ expr: string; exp: Array<{ labels: string; value: number }> }>;
 }
 
 const burn = (slo: string, severity: string, extra: Record<string, string> = {}) => ({
@@ -44,6 +46,31 @@ const probe = (metric: { name: string }, region: string, capability: string, ins
 const rcsLat = 'region="eu",channel="rcs",stage="delivered"';
 
 export const CASES: readonly Case[] = [
+  {
+    name: 'no error yet: error ratios are 0, not absent, and the whole budget is left',
+    evalTime: '2h',
+    series: {
+      'switchboard_routing_decisions_total{region="eu",result="ok"}': '0+1000x180',
+      'switchboard_http_requests_total{process="receipts",route="rbm-webhook",status="200"}': '0+1000x180',
+    },
+    expect: { SloErrorBudgetBurn: [] },
+    samples: [
+      {
+        expr: 'slo:error_ratio:rate5m{slo="routing-availability"}',
+        exp: [{ labels: 'slo:error_ratio:rate5m{region="eu",slo="routing-availability"}', value: 0 }],
+      },
+      {
+        expr: 'slo:error_budget_remaining:ratio{slo=~"routing-availability|delivery-endpoints-availability"}',
+        exp: [
+          {
+            labels: 'slo:error_budget_remaining:ratio{region="eu",slo="routing-availability"}',
+            value: 1,
+          },
+          { labels: 'slo:error_budget_remaining:ratio{slo="delivery-endpoints-availability"}', value: 1 },
+        ],
+      },
+    ],
+  },
   {
     name: 'healthy traffic everywhere: nothing fires (synthetic fallback does not count)',
     evalTime: '2h',
@@ -268,6 +295,15 @@ export function promtoolTests(alerts: Rule[]): YamlValue {
           exp_annotations: annotationsFor(alerts, alertname, labels),
         })),
       })),
+      ...(c.samples
+        ? {
+            promql_expr_test: c.samples.map((t) => ({
+              expr: t.expr,
+              eval_time: c.evalTime,
+              exp_samples: t.exp.map((e) => ({ labels: e.labels, value: e.value })),
+            })),
+          }
+        : {}),
     })),
   };
 }

@@ -43,7 +43,10 @@ function withSelector(series: string, selector: string): string {
 function errorRatioExpr(o: Objective, window: string): string {
   const p = o.prometheus;
   if (p.kind === 'ratio') {
-    return `${sumBy(p.by, `rate(${p.errors}[${window}])`)}\n/\n${sumBy(p.by, `rate(${p.total}[${window}])`)}`;
+    // `or … * 0`: while the error counter has no series yet, the ratio is 0, not absent, so burn
+    // rates and the budget left exist from the first request on.
+    const total = sumBy(p.by, `rate(${p.total}[${window}])`);
+    return `(\n${sumBy(p.by, `rate(${p.errors}[${window}])`)}\nor\n${total} * 0\n)\n/\n${total}`;
   }
   const bucketSelector = [p.selector, `le="${p.le}"`].filter(Boolean).join(',');
   const good = sumBy(p.by, `rate(${withSelector(`${p.histogram}_bucket`, bucketSelector)}[${window}])`);
