@@ -12,6 +12,7 @@ import type { MessageSealer } from './e2ee-sealing';
 import { fetchEscrowMember } from '../e2ee/escrow-member-http';
 import { SwitchboardClient } from './switchboard-client';
 import { HttpMediaUploader } from './media-uploader';
+import { temporalConnectionOptions } from '../config/temporal-connection';
 
 const DEFAULT_TENANT = 'default';
 
@@ -52,7 +53,7 @@ export async function connectFromEnv(env = loadConfig()): Promise<SwitchboardCli
     },
   };
   return SwitchboardClient.connect({
-    address: env.TEMPORAL_ADDRESS ?? `127.0.0.1:${env.TEMPORAL_DEV_PORT}`,
+    ...temporalConnectionOptions(env),
     namespace: env.TEMPORAL_NAMESPACE,
     taskQueue: env.TEMPORAL_TASK_QUEUE,
     dataConverter: createDataConverter({ codecKeys: secrets.codecKeys, activeKeyId: secrets.codecActiveKey }),
