@@ -1,5 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, bundleWorkflowCode } from '@temporalio/worker';
+import { NativeConnection, Runtime, bundleWorkflowCode } from '@temporalio/worker';
 import type { Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createDataConverter } from '../codec/data-converter';
@@ -94,7 +94,12 @@ async function openContext(options: WorkerOptions, opened: RoleContext['opened']
     metrics: new metering.SwitchboardMetrics('worker'),
     client,
     connection,
-    workflowBundle: () => (bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../workflows') })),
+    // The bundler narrates webpack through the SDK's logger (ours, quiet unless debugging).
+    workflowBundle: () =>
+      (bundle ??= bundleWorkflowCode({
+        workflowsPath: require.resolve('../workflows'),
+        logger: Runtime.instance().logger,
+      })),
     opened,
   };
 }
