@@ -109,8 +109,14 @@ export async function startTemporalServer(options: {
       },
     },
   );
-  const log = (chunk: Buffer) =>
-    options.logger.debug({ temporal: chunk.toString().trim() }, 'temporal server');
+  // The last lines the server wrote name why it stopped, should it stop during start.
+  const tail: string[] = [];
+  const log = (chunk: Buffer) => {
+    const text = chunk.toString().trim();
+    tail.push(...text.split('\n').map((line) => line.slice(0, 400)));
+    tail.splice(0, Math.max(0, tail.length - 5));
+    options.logger.debug({ temporal: text }, 'temporal server');
+  };
   child.stdout?.on('data', log);
   child.stderr?.on('data', log);
   const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
@@ -126,7 +132,7 @@ export async function startTemporalServer(options: {
     await waitForFrontend(address, clientTls(options.certs), exited);
   } catch (err) {
     await stop();
-    throw err;
+    throw new Error(`${err instanceof Error ? err.message : String(err)}\n${tail.join('\n')}`);
   }
   return { address, metricsUrl: `http://127.0.0.1:${options.portBase + 9}/metrics`, stop };
 }
@@ -140,8 +146,7 @@ async function waitForFrontend(
   void exited.then(() => (gone = true));
   const deadline = Date.now() + 90_000;
   while (Date.now() < deadline) {
-    if (gone)
-      throw new Error('the Temporal server exited during start (a port taken? run with LOG_LEVEL=debug)');
+    if (gone) throw new Error('the Temporal server exited during start; its last lines:');
     try {
       const connection = await Connection.connect({ address, tls, connectTimeout: 1000 });
       await connection.healthService.check({});
