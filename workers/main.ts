@@ -51,6 +51,9 @@ async function main(argv: string[]): Promise<void> {
     { receipts: worker.receiptsUrl || undefined, metrics: worker.metricsUrl, pid: process.pid },
     'switchboard roles running',
   );
+  // A supervisor that started this process with an IPC channel (npm run cluster) learns it is up,
+  // whatever LOG_LEVEL hides.
+  process.send?.({ ready: true, receiptsUrl: worker.receiptsUrl, metricsUrl: worker.metricsUrl });
   await worker.done;
 }
 

@@ -23,7 +23,6 @@ const LEVELS: Record<number, 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fa
   50: 'error',
   60: 'fatal',
 };
-const READY = 'switchboard roles running';
 
 /**
  * One Switchboard process (`node dist/workers/main.js --services …`). Its JSON log lines go to
@@ -38,17 +37,17 @@ export async function startRoleProcess(options: {
   const child = spawn(
     process.execPath,
     [join(PROJECT_ROOT, 'dist', 'workers', 'main.js'), '--services', options.services],
-    { env: { ...options.env, LOG_FORMAT: 'json' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    { env: { ...options.env, LOG_FORMAT: 'json' }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] },
   );
   const logger = options.logger.child({ process: options.name });
   let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => {
+  child.stderr?.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
     logger.warn(chunk.toString().trim());
   });
   const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
   const ready = new Promise<void>((resolve, reject) => {
-    createInterface({ input: child.stdout }).on('line', (line) => {
+    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
       let entry: { level?: number; msg?: string } & Record<string, unknown>;
       try {
         entry = JSON.parse(line) as typeof entry;
@@ -60,8 +59,9 @@ export async function startRoleProcess(options: {
       // The parent's logger stamps its own time, pid and host.
       for (const key of ['time', 'pid', 'hostname']) delete fields[key];
       logger[LEVELS[level] ?? 'info'](fields, msg);
-      if (msg === READY) resolve();
     });
+    // workers/main.ts says so over IPC once its roles run.
+    child.once('message', () => resolve());
     void exited.then((code) =>
       reject(
         new Error(`${options.name} (--services ${options.services}) exited with ${code}: ${stderr.trim()}`),
