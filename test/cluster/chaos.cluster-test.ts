@@ -65,8 +65,8 @@ describe('chaos: SIGKILL a delivery worker mid-batch, twice', function () {
       );
     assert.equal(lost, 0, 'every destination got its SMS');
     assert.ok(outcomes.every((o) => o.status === 'delivered' && o.channel === 'sms'));
-    // The issue asks for ≤ 0.1 % of parts; measured here, 300 messages: 1 duplicate of 301 parts
-    // (0.33 %) every run. It is the one window SMPP leaves open (README, "Duplicate SMS"): a
+    // The issue asks for ≤ 0.1 % of parts, which allows none at 300; measured here: 0 or 1
+    // duplicate of 300 parts (up to 0.33 %) per run. It is the one window SMPP leaves open (README, "Duplicate SMS"): a
     // part whose submit_sm left the killed worker before its answer was recorded is sent again.
     // So the bound held is the window's: at most one duplicate per kill, none without a kill.
     assert.ok(duplicates <= kills.length, `${duplicates} duplicates of ${parts} parts`);
