@@ -6,6 +6,8 @@ import assert from 'node:assert/strict';
 import { Client, Connection } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { SCENARIOS } from '../scenarios';
+import { taskQueues } from '../../config/task-queues';
+import { guardWorkflowId } from '../../workers/guards';
 import { testDataConverter } from '../fixtures/stack';
 import { clusterStack } from './cluster-stack';
 
@@ -36,6 +38,28 @@ describe('the cluster: Temporal on PostgreSQL over mTLS, Switchboard as separate
     });
     const plaintext = Connection.connect({ address: temporal.address, connectTimeout: 3000 });
     await assert.rejects(plaintext.then((c) => new Client({ connection: c }).workflow.count()));
+  });
+
+  it('the rollout guards run on their own task queue, polled by the guards process only', async () => {
+    const { client, env } = clusterStack();
+    const queue = taskQueues(env).guardsAndProbes;
+    for (const region of ['us', 'eu']) {
+      const guard = await client.workflow.getHandle(guardWorkflowId(region)).describe();
+      assert.deepEqual([guard.status.name, guard.taskQueue], ['RUNNING', queue]);
+    }
+    const pollers = async (taskQueue: string) =>
+      (
+        await client.workflowService.describeTaskQueue({
+          namespace: env.TEMPORAL_NAMESPACE,
+          taskQueue: { name: taskQueue },
+        })
+      ).pollers ?? [];
+    assert.equal(new Set((await pollers(queue)).map((p) => p.identity)).size, 1, 'one guards process');
+    assert.equal(
+      new Set((await pollers(taskQueues(env).delivery)).map((p) => p.identity)).size,
+      2,
+      'two delivery workers',
+    );
   });
 
   for (const scenario of SCENARIOS) {
