@@ -14,4 +14,4 @@ COPY --from=build /app/dist ./dist
 COPY --from=build /app/bin ./bin
 COPY package.json ./
 USER node
-CMD ["node", "dist/workers/worker-main.js"]
+CMD ["node", "dist/workers/main.js"]

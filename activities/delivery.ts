@@ -144,43 +144,62 @@ export function createDeliveryActivities(deps: DeliveryDeps) {
      * happen (README, "Duplicate SMS").
      */
     async sendSms(input: SmsSendInput): Promise<SmsSent> {
-      const earlier = await deps.smsSubmissions.forMessage(input.messageId);
-      const accepted = new Map<number, string>();
-      const earlierParts = earlier.find((r) => r.state !== 'submitting')?.parts ?? 0;
-      for (const r of earlier) {
-        if (r.state !== 'submitting' && r.parts === earlierParts) accepted.set(r.part, r.smscMessageId);
-      }
-      if (earlierParts > 0 && accepted.size === earlierParts) {
-        const smscMessageIds = [...accepted.entries()].sort(([a], [b]) => a - b).map(([, id]) => id);
-        return { smscMessageIds, audit: await recordSent(input.audit, { parts: smscMessageIds.length }) };
-      }
-      const part = (ref: SmsPartRef) => ({
-        ...ref,
-        messageId: input.messageId,
-        workflowId: input.workflowId,
-      });
-      // What the workflow gets must be what receipts are routed under: the stored spelling.
-      const ids = new Map(accepted);
-      const result = await mappingFailures(() =>
-        deps.channels.forRegion(input.region).smsGateway.submit(
-          { messageId: input.messageId, to: input.to, text: input.text },
-          {
-            alreadyAccepted: earlierParts > 0 ? { parts: earlierParts, smscMessageIds: accepted } : undefined,
-            onPartSubmitting: (ref) =>
-              deps.smsSubmissions.record([{ ...part(ref), state: 'submitting', smscMessageId: null }]),
-            onPartAccepted: async (ref, smscMessageId) => {
-              await deps.smsSubmissions.record([{ ...part(ref), state: 'accepted', smscMessageId }]);
-              ids.set(ref.part, normaliseSmscId(smscMessageId));
-            },
-          },
-        ),
-      );
-      const smscMessageIds = result.smscMessageIds.map((id, i) => ids.get(i + 1) ?? id);
-      return { smscMessageIds, audit: await recordSent(input.audit, { parts: smscMessageIds.length }) };
+      return whileHeartbeating(() => sendSmsParts(input));
     },
 
     async recordAudit(input: AuditInput): Promise<void> {
       await append(input.context, input.entries);
     },
   };
+
+  async function sendSmsParts(input: SmsSendInput): Promise<SmsSent> {
+    const earlier = await deps.smsSubmissions.forMessage(input.messageId);
+    const accepted = new Map<number, string>();
+    const earlierParts = earlier.find((r) => r.state !== 'submitting')?.parts ?? 0;
+    for (const r of earlier) {
+      if (r.state !== 'submitting' && r.parts === earlierParts) accepted.set(r.part, r.smscMessageId);
+    }
+    if (earlierParts > 0 && accepted.size === earlierParts) {
+      const smscMessageIds = [...accepted.entries()].sort(([a], [b]) => a - b).map(([, id]) => id);
+      return { smscMessageIds, audit: await recordSent(input.audit, { parts: smscMessageIds.length }) };
+    }
+    const part = (ref: SmsPartRef) => ({
+      ...ref,
+      messageId: input.messageId,
+      workflowId: input.workflowId,
+    });
+    // What the workflow gets must be what receipts are routed under: the stored spelling.
+    const ids = new Map(accepted);
+    const result = await mappingFailures(() =>
+      deps.channels.forRegion(input.region).smsGateway.submit(
+        { messageId: input.messageId, to: input.to, text: input.text },
+        {
+          alreadyAccepted: earlierParts > 0 ? { parts: earlierParts, smscMessageIds: accepted } : undefined,
+          onPartSubmitting: (ref) =>
+            deps.smsSubmissions.record([{ ...part(ref), state: 'submitting', smscMessageId: null }]),
+          onPartAccepted: async (ref, smscMessageId) => {
+            await deps.smsSubmissions.record([{ ...part(ref), state: 'accepted', smscMessageId }]);
+            ids.set(ref.part, normaliseSmscId(smscMessageId));
+          },
+        },
+      ),
+    );
+    const smscMessageIds = result.smscMessageIds.map((id, i) => ids.get(i + 1) ?? id);
+    return { smscMessageIds, audit: await recordSent(input.audit, { parts: smscMessageIds.length }) };
+  }
+}
+
+/**
+ * Heartbeats while `work` runs, so a worker that dies mid-send (SIGKILL, a lost machine) is noticed
+ * after the heartbeat timeout of sendSmsOptions (10 s), not the attempt's whole two minutes; a slow SMSC does
+ * not count, since the process is alive and beating.
+ */
+async function whileHeartbeating<T>(work: () => Promise<T>): Promise<T> {
+  const context = Context.current();
+  const timer = setInterval(() => context.heartbeat(), 1000);
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
+  }
 }

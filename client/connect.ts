@@ -15,6 +15,7 @@ import { fetchEscrowMember } from '../e2ee/escrow-member-http';
 import { SwitchboardClient } from './switchboard-client';
 import { HttpMediaUploader } from './media-uploader';
 import { SwitchboardHttpClient } from './http-client';
+import { temporalConnectionOptions } from '../config/temporal-connection';
 
 const DEFAULT_TENANT = 'default';
 
@@ -62,7 +63,7 @@ export async function connectFromEnv(env = loadConfig()): Promise<SwitchboardCli
   const baseUrl = `http://${env.RECEIPTS_HOST}:${env.RECEIPTS_PORT}`;
   const e2ee = appSealer(env, secrets, dir);
   return SwitchboardClient.connect({
-    address: env.TEMPORAL_ADDRESS ?? `127.0.0.1:${env.TEMPORAL_DEV_PORT}`,
+    ...temporalConnectionOptions(env),
     namespace: env.TEMPORAL_NAMESPACE,
     taskQueue: env.TEMPORAL_TASK_QUEUE,
     dataConverter: createDataConverter({ codecKeys: secrets.codecKeys, activeKeyId: secrets.codecActiveKey }),

@@ -14,9 +14,11 @@ import { sealForRecipient } from './e2ee-sealing';
 import type { MessageSealer } from './e2ee-sealing';
 import { LawfulAccessClient } from './lawful-access-client';
 import type { MediaUploader } from './media-uploader';
+import type { TemporalConnectionOptions } from '../config/temporal-connection';
+import { taskQueues } from '../config/task-queues';
 
-export interface SwitchboardClientOptions {
-  address: string;
+/** Where Temporal is: an address, and TLS or an API key (config/temporal-connection.ts builds them). */
+export interface SwitchboardClientOptions extends TemporalConnectionOptions {
   namespace: string;
   taskQueue: string;
   dataConverter: DataConverter;
@@ -57,7 +59,8 @@ export class SwitchboardClient {
   ) {}
 
   static async connect(options: SwitchboardClientOptions): Promise<SwitchboardClient> {
-    const connection = await Connection.connect({ address: options.address });
+    const { address, tls, apiKey } = options;
+    const connection = await Connection.connect({ address, tls, apiKey });
     const client = new Client({
       connection,
       namespace: options.namespace,
@@ -148,7 +151,10 @@ export class SwitchboardClient {
 
   /** Lawful access to escrowed messages, over the same connection. */
   lawfulAccess(): LawfulAccessClient {
-    return new LawfulAccessClient(this.client, this.taskQueue);
+    return new LawfulAccessClient(
+      this.client,
+      taskQueues({ TEMPORAL_TASK_QUEUE: this.taskQueue }).lawfulAccess,
+    );
   }
 
   async close(): Promise<void> {

@@ -6,6 +6,7 @@ import { GuardStore } from '../store/rollout/guard-store';
 import { RecipientPreferences } from '../store/rollout/recipient-preferences';
 import { RolloutStore } from '../store/rollout/rollout-store';
 import { rolloutGuard } from '../workflows';
+import { taskQueues } from '../config/task-queues';
 import { guardStatusQuery } from '../workflows/definitions';
 import type { GuardSettings } from '../workflows/definitions';
 import { TEST_SECRETS, stack } from './fixtures/stack';
@@ -188,7 +189,7 @@ describe('migration control', function () {
 
   describe('guard', () => {
     it('a burst of offline-phone traffic trips the guard, new sends go to SMS, recovery lifts it', async () => {
-      const { client, taskQueue, db } = stack();
+      const { client, env, db } = stack();
       const settings: GuardSettings = {
         region: REGION,
         threshold: 0.05,
@@ -199,7 +200,7 @@ describe('migration control', function () {
         rollback: false,
       };
       const guard = await client.workflow.start(rolloutGuard, {
-        taskQueue,
+        taskQueue: taskQueues(env).guards,
         workflowId: `test-guard-${Date.now()}`,
         args: [settings],
       });

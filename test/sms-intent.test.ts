@@ -2,6 +2,7 @@
 // real TCP: a retry submits only the parts the SMSC has not accepted, every SMSC id is stored
 // before the activity returns, and receipts find their workflow under any spelling of the id,
 // after a restart too. The activity is called directly: no Temporal needed.
+import { MockActivityEnvironment } from '@temporalio/testing';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
@@ -9,6 +10,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import pino from 'pino';
 import { createDeliveryActivities } from '../activities';
 import type { DeliveryDeps } from '../activities';
+import type { SmsSent } from '../activities/delivery';
 import type { ChannelSet } from '../activities/deps';
 import type { SmsGateway } from '../channels/sms/types';
 import { smsInboxReceipt } from '../channels/receipts/receipt-intake';
@@ -40,7 +42,12 @@ function smsSender({
     rcsSends: { record: () => Promise.reject(new Error('sendSms records no RCS send')) },
     audit: { append: () => Promise.resolve([]), hasEntry: () => Promise.resolve(false) },
   });
-  return (message: ReturnType<typeof input>) => activities.sendSms(message);
+  // The activity heartbeats, so it runs in an activity context as under a worker.
+  return (message: ReturnType<typeof input>) =>
+    new MockActivityEnvironment().run<[ReturnType<typeof input>], SmsSent, typeof activities.sendSms>(
+      (m) => activities.sendSms(m),
+      message,
+    );
 }
 
 function input(messageId = randomUUID()) {

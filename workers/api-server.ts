@@ -8,6 +8,7 @@ import { MessageStarter } from '../api/message-starter';
 import { createDataConverter } from '../codec/data-converter';
 import type { Env } from '../config';
 import { deriveKey } from '../config/secrets';
+import { temporalConnectionTo } from '../config/temporal-connection';
 import type { Secrets } from '../config/secrets';
 import { ApiKeyStore } from '../store/api-keys';
 import { AuditLog } from '../store/audit-log';
@@ -39,7 +40,7 @@ export async function startApiServer(options: {
   const { env, secrets } = options;
   const logger = options.logger.child({ component: 'api' });
   const db = openDatabase(options.databaseUrl, 5, { application_name: 'switchboard-api' });
-  const connection = await Connection.connect({ address: options.temporalAddress }).catch(
+  const connection = await Connection.connect(temporalConnectionTo(env, options.temporalAddress)).catch(
     async (err: unknown) => {
       await db.end();
       throw err;

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Env } from '../config';
 import type { GuardSettings } from '../workflows/definitions';
 import { rolloutGuard } from '../workflows';
+import { taskQueues } from '../config/task-queues';
 
 export function guardSettingsFor(env: Env, region: string): GuardSettings {
   return {
@@ -24,7 +25,7 @@ const guardRegions = (env: Env) => env.GUARD_REGIONS.split(',').filter(Boolean);
 /** One long-running guard per region; starting one that already runs is a no-op. */
 async function startGuard(client: Client, env: Env, region: string): Promise<void> {
   await client.workflow.start(rolloutGuard, {
-    taskQueue: env.TEMPORAL_TASK_QUEUE,
+    taskQueue: taskQueues(env).guards,
     workflowId: guardWorkflowId(region),
     args: [guardSettingsFor(env, region)],
     workflowIdConflictPolicy: 'USE_EXISTING',

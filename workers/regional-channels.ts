@@ -76,6 +76,11 @@ export function smppGatewayOptions(
   };
 }
 
+/** The RBM agents of every region: the webhook accepts events for these only. */
+export function rcsAgentIds(env: Env): string[] {
+  return [...new Set([...endpointsOf(env).values()].map((e) => e.rcsAgentId))];
+}
+
 /**
  * One RCS hub client, SMPP gateway and capability cache per residency region. A message only
  * ever reaches its own region's set; a region without one is refused (RegionUnservedError).
@@ -135,7 +140,7 @@ export function buildRegionalChannels(
     },
     gateways: () => [...sets.values()].map((s) => s.smsGateway),
     regions: () => [...sets.keys()],
-    agentIds: () => [...new Set([...endpointsOf(env).values()].map((e) => e.rcsAgentId))],
+    agentIds: () => rcsAgentIds(env),
     smppStates: () => new Map([...smpp].map(([region, g]) => [region, g])),
     retuneCapabilityCache: (region, ttls) => caches.get(region)?.retune(ttls),
   };

@@ -37,6 +37,46 @@ export interface LinkMaker {
   create(input: Omit<CreateShortlinkInput, 'baseUrl'>): Promise<{ url: string }>;
 }
 
+interface ShortlinkStoreOptions {
+  env: Env;
+  kek: Buffer;
+  auditHashKey: string;
+  channels: RegionalChannels;
+}
+
+/** Links on one pool; their one-time codes go out by SMS through the number's own region. */
+function shortlinkStore(options: ShortlinkStoreOptions, db: Database): ShortlinkStore {
+  const { env } = options;
+  return new ShortlinkStore({
+    db,
+    kek: options.kek,
+    recipientHashKey: options.auditHashKey,
+    baseUrl: env.SHORTLINK_BASE_URL,
+    defaultTtlSeconds: env.SHORTLINK_TTL_SECONDS,
+    sendCode: async (e164, code, messageId) => {
+      const region = regionFor(e164) ?? env.HOME_REGION;
+      await options.channels.forRegion(region).smsGateway.submit({
+        messageId: `${messageId}:code`,
+        to: e164,
+        text: `Your code to open the file: ${code}. It expires in 10 minutes.`,
+      });
+    },
+  });
+}
+
+/**
+ * The send path's side of Recipe A, on the worker's pool: a delivery worker that does not run the
+ * page itself (its own process, `--services shortlinks`) makes links to `baseUrl`, the page's
+ * public address.
+ */
+export function shortlinkMaker(
+  options: ShortlinkStoreOptions & { db: Database },
+  baseUrl: string,
+): LinkMaker {
+  const sendPath = shortlinkStore(options, options.db);
+  return { create: (input) => sendPath.create({ ...input, baseUrl }) };
+}
+
 /**
  * Recipe A: media that cannot reach the phone waits behind a secure link; opening it asks for a
  * one-time code, sent by SMS to the bound number through that number's own region.
@@ -59,22 +99,7 @@ export async function startShortlinks(options: {
   junk: JunkCounter;
 }> {
   const { env, logger } = options;
-  const storeOn = (db: Database) =>
-    new ShortlinkStore({
-      db,
-      kek: options.kek,
-      recipientHashKey: options.auditHashKey,
-      baseUrl: env.SHORTLINK_BASE_URL,
-      defaultTtlSeconds: env.SHORTLINK_TTL_SECONDS,
-      sendCode: async (e164, code, messageId) => {
-        const region = regionFor(e164) ?? env.HOME_REGION;
-        await options.channels.forRegion(region).smsGateway.submit({
-          messageId: `${messageId}:code`,
-          to: e164,
-          text: `Your code to open the file: ${code}. It expires in 10 minutes.`,
-        });
-      },
-    });
+  const storeOn = (db: Database) => shortlinkStore(options, db);
   // Everything the page does in PostgreSQL, its audit rows included, goes through its own pool.
   const publicDb = openDatabase(options.databaseUrl, PUBLIC_POOL_SIZE, {
     application_name: PUBLIC_POOL_NAME,
@@ -137,7 +162,5 @@ export async function startShortlinks(options: {
   }
   // Port 0 (tests) has no configured public URL: links then point at the port we got.
   const baseUrl = env.SHORTLINK_PORT === 0 ? url : env.SHORTLINK_BASE_URL;
-  const sendPath = storeOn(options.db);
-  const links: LinkMaker = { create: (input) => sendPath.create({ ...input, baseUrl }) };
-  return { links, url, server, junk };
+  return { links: shortlinkMaker(options, baseUrl), url, server, junk };
 }

@@ -3,15 +3,11 @@
 import { join } from 'node:path';
 import { loadConfig } from '../config';
 import { dataDir } from '../config/paths';
-import { deriveKey, resolveSecrets } from '../config/secrets';
+import { resolveSecrets } from '../config/secrets';
 import { startCodecServerForUi } from './codec-wiring';
-import { PostgresKeyDirectory } from '../e2ee/key-directory';
-import { openDatabase } from '../store/database';
-import { migrate } from '../store/migrate';
 import { createLogger } from './logger';
 import { providePostgres } from './postgres';
-import { demoE2eePhones, startSandboxCarriers } from './sandbox-carriers';
-import type { SandboxCarriers } from './sandbox-carriers';
+import { startSandboxRegions } from './sandbox-regions';
 import { STACK_DEV_SERVER_ARGS, startDevServer } from './temporal-server';
 import type { DevServer } from './temporal-server';
 import { RBM_WEBHOOK_PATH } from './receipts-server';
@@ -19,7 +15,6 @@ import { installTemporalRuntime, temporalMetricsAddress } from './temporal-runti
 import { superviseGuards } from './guards';
 import { ensureProbeSchedules } from './probes';
 import { startWorker } from './worker';
-import { startSandboxCallbacks } from './sandbox-callbacks';
 import { startApiServer } from './api-server';
 
 async function main(): Promise<void> {
@@ -74,45 +69,14 @@ async function main(): Promise<void> {
     });
     stops.push(() => pg.stop());
 
-    let carriers: SandboxCarriers | null = null;
     if (env.SANDBOX) {
-      // The sandbox phones publish their MLS KeyPackages in Switchboard's key directory.
-      const sandboxDb = openDatabase(pg.url, 2);
-      stops.push(() => sandboxDb.end());
-      await migrate(sandboxDb, logger);
-      const keyDirectory = new PostgresKeyDirectory(sandboxDb, deriveKey(secrets, 'key-directory'));
-      const callbackReceiver = await startSandboxCallbacks(env, {
-        db: sandboxDb,
+      const carriers = await startSandboxRegions(env, {
+        databaseUrl: pg.url,
         secrets,
-        logger: logger.child({ component: 'sandbox-callbacks' }),
-      });
-      stops.push(() => callbackReceiver.close());
-      logger.info({ url: callbackReceiver.url }, 'sandbox callback receiver up');
-      carriers = await startSandboxCarriers(env, {
         webhookUrl: `http://${env.RECEIPTS_HOST}:${env.RECEIPTS_PORT}${RBM_WEBHOOK_PATH}`,
-        logger: logger.child({ component: 'sandbox' }),
-        keyDirectory,
-        e2eePhones: demoE2eePhones().filter((n) => n.startsWith('+1')),
+        logger,
       });
-      stops.push(() => (carriers as SandboxCarriers).stop());
-      logger.info(
-        { region: env.HOME_REGION, smpp: carriers.smppPort, rcsHub: carriers.rcsHubUrl },
-        'sandbox carriers up',
-      );
-      // Every other region gets carriers of its own, which refuse numbers of other regions.
-      for (const [region, endpoint] of Object.entries(env.REGION_ENDPOINTS)) {
-        const regional = await startSandboxCarriers(env, {
-          webhookUrl: `http://${env.RECEIPTS_HOST}:${env.RECEIPTS_PORT}${RBM_WEBHOOK_PATH}`,
-          logger: logger.child({ component: 'sandbox', region }),
-          smppPort: endpoint.smppPort,
-          rcsPort: Number(new URL(endpoint.rcsHubUrl).port || 80),
-          region,
-          keyDirectory,
-          e2eePhones: demoE2eePhones().filter((n) => !n.startsWith('+1')),
-        });
-        stops.push(() => regional.stop());
-        logger.info({ region, smpp: regional.smppPort, rcsHub: regional.rcsHubUrl }, 'sandbox carriers up');
-      }
+      stops.push(() => carriers.stop());
     }
 
     const worker = await startWorker({ env, secrets, temporalAddress, databaseUrl: pg.url, logger });

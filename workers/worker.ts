@@ -1,64 +1,46 @@
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { NativeConnection, Runtime, bundleWorkflowCode } from '@temporalio/worker';
+import type { Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
-import {
-  createDeliveryActivities,
-  createEscrowActivities,
-  createGuardActivities,
-  createLawfulAccessActivities,
-  createProbeActivities,
-  createRoutingActivities,
-  createShortlinkActivities,
-} from '../activities';
-import type { DeliveryPolicy } from '../domain/message';
-import { ReceiptDispatcher } from '../channels/receipts/receipt-dispatcher';
-import { smsInboxReceipt } from '../channels/receipts/receipt-intake';
-import { ReceiptResolver } from '../channels/receipts/receipt-resolver';
-import { ReceiptInbox } from '../store/receipt-inbox';
-import { listenForReceipts } from './receipt-inbox-listener';
-import { receiptIdCandidates } from '../channels/sms/delivery-receipt';
 import { createDataConverter } from '../codec/data-converter';
 import type { Env } from '../config';
 import { deriveKey } from '../config/secrets';
 import type { Secrets } from '../config/secrets';
+import { temporalConnectionTo } from '../config/temporal-connection';
 import { GuardStore } from '../store/rollout/guard-store';
-import { RecipientPreferences } from '../store/rollout/recipient-preferences';
 import { RolloutStore } from '../store/rollout/rollout-store';
-import { AuditLog } from '../store/audit-log';
 import { openDatabase } from '../store/database';
 import { migrate } from '../store/migrate';
 import { ensureAuditPartitions } from '../store/audit-retention';
 import { PostgresCapabilityStore } from '../store/capability-store';
-import { SmsSubmissions } from '../store/sms-submissions';
-import { RcsSends } from '../store/rcs-sends';
-import { EscrowStore } from '../store/escrow-store';
-import { AccessRequests } from '../store/access-requests';
-import { accessRequestKek } from '../config/access-request-kek';
-import { startAccessRequestSweeper } from './access-request-sweeper';
-import { EscrowArchiver } from '../e2ee/escrow-archive';
-import { startReceiptsServer } from './receipts-server';
-import { buildRegionalChannels } from './regional-channels';
-import { startShortlinks } from './shortlinks';
+import { buildRegionalChannels, rcsAgentIds } from './regional-channels';
+import { shortlinkMaker, startShortlinks } from './shortlinks';
 import { MediaObjectStore } from '../store/media-objects';
-import { PostgresKeyDirectory } from '../e2ee/key-directory';
-import { keyDirectoryToken } from '../config/key-directory';
-import { temporalReceiptSink } from './temporal-sink';
-import { temporalWorkerOptions } from './temporal-runtime';
 import * as metering from '../metrics';
+import { ALL_SERVICES } from './service-roles';
+import type { ServiceRole } from './service-roles';
+import type { RoleContext } from './roles/context';
+import { startReceiptRouter } from './roles/receipt-router';
+import { createDeliveryWorker } from './roles/delivery-worker';
+import { createGuardsWorker, createLawfulAccessWorker } from './roles/concern-workers';
 import { DASHBOARD_PATH, registerDashboard } from '../dashboard/routes';
-import { startStatusCallbacks } from './status-callbacks';
+import { AuditLog } from '../store/audit-log';
 import { ProbeResults } from '../store/probe-results';
 import { receiptInboxBacklog } from '../store/receipt-inbox-backlog';
 import { startTtlTuning } from './capability-ttl-tuning';
 import { probeRecipients } from './probes';
-import { probeSealer } from './probe-sealer';
+import { startStatusCallbacks } from './status-callbacks';
+
+export { deliveryPolicyFrom } from './roles/delivery-worker';
 
 export interface RunningWorker {
   /** Resolves when the worker has stopped. */
   done: Promise<void>;
   /** A client with the worker's data converter (guards, admin). */
   client: Client;
+  /** The secure-link page; '' when this process does not run the shortlinks role. */
   shortlinksUrl: string;
+  /** The receipt router's server; '' when this process does not run the receipts role. */
   receiptsUrl: string;
   /** This process's Prometheus endpoint (METRICS_PORT). */
   metricsUrl: string;
@@ -67,23 +49,18 @@ export interface RunningWorker {
   shutdown(): Promise<void>;
 }
 
-export function deliveryPolicyFrom(env: Env): DeliveryPolicy {
-  return {
-    rcsMaxAttempts: env.RCS_MAX_ATTEMPTS,
-    rcsRetryBackoffMs: env.RCS_RETRY_BACKOFF_MS,
-    rcsReceiptTimeoutMs: env.RCS_RECEIPT_TIMEOUT_MS,
-    smsReceiptTimeoutMs: env.SMS_RECEIPT_TIMEOUT_MS,
-  };
-}
-
-/** Builds every adapter from config, then runs the Temporal worker and the receipt router. */
-export async function startWorker(options: {
+export interface WorkerOptions {
   env: Env;
   secrets: Secrets;
   temporalAddress: string;
   databaseUrl: string;
   logger: Logger;
-}): Promise<RunningWorker> {
+  /** The roles this process runs (workers/service-roles.ts); all of them by default, as `npm start`. */
+  services?: ReadonlySet<ServiceRole>;
+}
+
+/** Builds every adapter the chosen roles need from config, then runs their Temporal workers and servers. */
+export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
   // What is open so far, closed in reverse if start-up fails half way (or when the worker stops).
   const opened: Array<() => Promise<unknown>> = [];
   const closeAll = async () => {
@@ -97,11 +74,7 @@ export async function startWorker(options: {
   }
 }
 
-async function assemble(
-  options: { env: Env; secrets: Secrets; temporalAddress: string; databaseUrl: string; logger: Logger },
-  opened: Array<() => Promise<unknown>>,
-  closeAll: () => Promise<void>,
-): Promise<RunningWorker> {
+async function openContext(options: WorkerOptions, opened: RoleContext['opened']): Promise<RoleContext> {
   const { env, logger } = options;
   const db = openDatabase(options.databaseUrl);
   opened.push(() => db.end());
@@ -112,110 +85,101 @@ async function assemble(
     codecKeys: options.secrets.codecKeys,
     activeKeyId: options.secrets.codecActiveKey,
   });
-
-  const metrics = new metering.SwitchboardMetrics('worker');
-  const smsSubmissions = new SmsSubmissions(db);
-  const rcsSends = new RcsSends(db);
-  const escrows = new EscrowStore(db);
-  const channels = buildRegionalChannels(env, {
-    sharedCapabilities: new PostgresCapabilityStore(db, deriveKey(options.secrets, 'capability-cache')),
-    logger,
-    meters: (region) => metering.channelMeters(metrics, region),
-  });
-  metering.watchSmppGateways(metrics, () => channels.smppStates());
-  opened.push(() => Promise.all(channels.gateways().map((g) => g.close())));
-
-  const clientConnection = await Connection.connect({ address: options.temporalAddress });
+  const temporal = temporalConnectionTo(env, options.temporalAddress);
+  const clientConnection = await Connection.connect(temporal);
   opened.push(() => clientConnection.close());
   const client = new Client({
     connection: clientConnection,
     namespace: env.TEMPORAL_NAMESPACE,
     dataConverter,
   });
-  const auditLog = new AuditLog(db, options.secrets.auditHashKey);
-  const callbacks = startStatusCallbacks({
-    env,
+  const connection = await NativeConnection.connect(temporal);
+  opened.push(() => connection.close());
+  let bundle: Promise<{ code: string }> | null = null;
+  return {
+    ...options,
     db,
-    secrets: options.secrets,
-    audit: auditLog,
-    metrics,
-    logger,
-  });
-  opened.push(() => callbacks.stop());
-  const inbox = new ReceiptInbox(db);
-  // A deliver_sm is answered once its receipt is in the inbox (or refused, for the SMSC to redeliver).
-  for (const region of channels.regions()) {
-    channels
-      .forRegion(region)
-      .smsGateway.onReceipt((receipt) =>
-        inbox.record(smsInboxReceipt(region, receipt)).then(() => undefined),
-      );
+    dataConverter,
+    metrics: new metering.SwitchboardMetrics('worker'),
+    client,
+    connection,
+    // The bundler narrates webpack through the SDK's logger (ours, quiet unless debugging).
+    workflowBundle: () =>
+      (bundle ??= bundleWorkflowCode({
+        workflowsPath: require.resolve('../workflows'),
+        logger: Runtime.instance().logger,
+      })),
+    opened,
+  };
+}
+
+async function assemble(
+  options: WorkerOptions,
+  opened: RoleContext['opened'],
+  closeAll: () => Promise<void>,
+): Promise<RunningWorker> {
+  const services = options.services ?? ALL_SERVICES;
+  const runs = (role: ServiceRole) => services.has(role);
+  const ctx = await openContext(options, opened);
+  const { env, db, metrics, logger } = ctx;
+  // The carriers' binds live where messages are sent (and link codes are texted) only.
+  const channels =
+    runs('worker') || runs('shortlinks')
+      ? buildRegionalChannels(env, {
+          sharedCapabilities: new PostgresCapabilityStore(db, deriveKey(options.secrets, 'capability-cache')),
+          logger,
+          meters: (region) => metering.channelMeters(metrics, region),
+        })
+      : null;
+  if (channels) {
+    metering.watchSmppGateways(metrics, () => channels.smppStates());
+    opened.push(() => Promise.all(channels.gateways().map((g) => g.close())));
   }
-  const dispatcher = new ReceiptDispatcher({
-    inbox,
-    resolver: new ReceiptResolver({
-      submissions: smsSubmissions,
-      rcsSends,
-      idCandidates: receiptIdCandidates,
-    }),
-    sink: callbacks.receiptSink(temporalReceiptSink(client)),
-    logger: logger.child({ component: 'receipts' }),
-    sweepMs: env.RECEIPT_INBOX_SWEEP_MS,
-    orphanAfterMs: env.RECEIPT_ORPHAN_AFTER_MS,
-    retryMaxMs: env.RECEIPT_RETRY_MAX_MS,
-  });
-  dispatcher.start();
-  opened.push(() => dispatcher.stop());
-  const inboxListener = listenForReceipts({ databaseUrl: options.databaseUrl, dispatcher, logger });
-  opened.push(() => inboxListener.stop());
   // Uploads are sealed under the shortlink KEK (with keys of their own, store/media-objects.ts).
   const shortlinkKek = env.SHORTLINK_KEK
     ? Buffer.from(env.SHORTLINK_KEK, 'base64')
     : Buffer.from(deriveKey(options.secrets, 'shortlink-kek'), 'hex');
   const mediaObjects = new MediaObjectStore({ db, kek: shortlinkKek, ttlSeconds: env.SHORTLINK_TTL_SECONDS });
-  const keyDirectory = new PostgresKeyDirectory(db, deriveKey(options.secrets, 'key-directory'));
-  const receipts = await startReceiptsServer({
-    host: env.RECEIPTS_HOST,
-    port: env.RECEIPTS_PORT,
-    clientToken: env.RCS_WEBHOOK_CLIENT_TOKEN,
-    agentIds: channels.agentIds(),
-    inbox,
-    logger: logger.child({ component: 'receipts' }),
-    // Apps claim recipients' MLS KeyPackages here (client-managed E2EE).
-    keyDirectory: {
-      directory: keyDirectory,
-      bearerToken: keyDirectoryToken(env, options.secrets),
-      escrowMembers: escrows,
-    },
-    mediaUploads: { store: mediaObjects, bearerToken: keyDirectoryToken(env, options.secrets) },
-    meter: metering.httpMeter(metrics, 'receipts'),
-  });
-  opened.push(() => receipts.server.close());
-
-  const accessRequests = new AccessRequests(db, accessRequestKek(env));
-  const sweeper = startAccessRequestSweeper({
-    requests: accessRequests,
-    audit: auditLog,
-    logger: logger.child({ component: 'lawful-access' }),
-    everyMs: env.ACCESS_REQUEST_SWEEP_MS,
-  });
-  opened.push(() => Promise.resolve(sweeper.stop()));
-  const shortlinks = await startShortlinks({
+  // Status events are written with the audit rows (delivery) and with read receipts (router); each
+  // such process also sends them, sharing the outbox with the others.
+  const callbacks =
+    runs('worker') || runs('receipts')
+      ? startStatusCallbacks({
+          env,
+          db,
+          secrets: options.secrets,
+          audit: new AuditLog(db, options.secrets.auditHashKey),
+          metrics,
+          logger,
+        })
+      : null;
+  if (callbacks) opened.push(() => callbacks.stop());
+  const receiptsUrl =
+    callbacks && runs('receipts')
+      ? await startReceiptRouter(ctx, { agentIds: rcsAgentIds(env), mediaObjects, callbacks })
+      : '';
+  const linkOptions = channels && {
     env,
     db,
     kek: shortlinkKek,
-    databaseUrl: options.databaseUrl,
     auditHashKey: options.secrets.auditHashKey,
     channels,
-    logger,
-    meter: metering.httpMeter(metrics, 'shortlinks'),
-  });
-  opened.push(() => shortlinks.server.close());
+  };
+  const page =
+    linkOptions && runs('shortlinks')
+      ? await startShortlinks({
+          ...linkOptions,
+          databaseUrl: options.databaseUrl,
+          logger,
+          meter: metering.httpMeter(metrics, 'shortlinks'),
+        })
+      : null;
+  if (page) opened.push(() => page.server.close());
 
   const rollout = new RolloutStore(db, env.ROLLOUT_DEFAULT_PHASE);
   const guard = new GuardStore(db);
   metering.watchRolloutState(metrics, {
-    regions: () => channels.regions(),
+    regions: () => channels?.regions() ?? [],
     guard: (region) => guard.get(region),
     rollout: (region) => rollout.current(region),
   });
@@ -226,7 +190,7 @@ async function assemble(
       Object.entries(probeRecipients(env)).flatMap(([region, rs]) => rs.map((r) => ({ ...r, region }))),
   });
   metering.watchReceiptInbox(metrics, () => receiptInboxBacklog(db));
-  if (env.CAPABILITY_TTL_TUNING) {
+  if (channels && env.CAPABILITY_TTL_TUNING) {
     const tuning = startTtlTuning({
       probes,
       regions: channels.regions(),
@@ -242,55 +206,40 @@ async function assemble(
     routes: (server) => registerDashboard(server, { db, current: () => metering.metricsSnapshot(metrics) }),
   });
   opened.push(() => metricsServer.server.close());
-  const connection = await NativeConnection.connect({ address: options.temporalAddress });
-  opened.push(() => connection.close());
-  const worker = await Worker.create({
-    connection,
-    namespace: env.TEMPORAL_NAMESPACE,
-    taskQueue: env.TEMPORAL_TASK_QUEUE,
-    workflowsPath: require.resolve('../workflows'),
-    activities: {
-      ...createRoutingActivities({
-        policy: deliveryPolicyFrom(env),
-        channels,
+  const workers: Worker[] = [];
+  if (linkOptions && callbacks && runs('worker')) {
+    // Without the page in this process, links point at its public address.
+    const links = page?.links ?? shortlinkMaker(linkOptions, env.SHORTLINK_BASE_URL);
+    workers.push(
+      await createDeliveryWorker(ctx, {
+        channels: linkOptions.channels,
+        links,
+        mediaObjects,
         rollout,
-        preferences: new RecipientPreferences(db, deriveKey(options.secrets, 'preferences')),
         guard,
-        cohortKey: deriveKey(options.secrets, 'cohort'),
-        meter: metering.routingMeter(metrics),
-      }),
-      ...createDeliveryActivities({
-        channels,
-        rcsSends,
-        smsSubmissions,
         audit: callbacks.outbox,
-        meter: metering.deliveryMeter(metrics),
-      }),
-      ...createEscrowActivities({ escrowArchive: new EscrowArchiver(escrows) }),
-      ...createShortlinkActivities({ shortlinks: shortlinks.links, mediaObjects }),
-      ...createGuardActivities({ guard, rollout }),
-      ...createLawfulAccessActivities({ escrows, requests: accessRequests, audit: auditLog }),
-      ...createProbeActivities({
-        channels,
         probes,
-        meter: metering.probeMeter(metrics),
-        sealer: probeSealer(keyDirectory),
       }),
-    },
-    dataConverter,
-    // TEMPORAL_WORKER_OPTIONS: worker tuning, measured by the bench (docs/benchmarks.md).
-    ...temporalWorkerOptions(env),
-  });
-  const done = worker.run().finally(closeAll);
+    );
+  }
+  if (runs('lawful-access')) workers.push(await createLawfulAccessWorker(ctx));
+  if (runs('guards')) workers.push(await createGuardsWorker(ctx, { guard, rollout }));
+  // A process of servers alone (receipts, the page) runs until it is shut down.
+  let stop = () => undefined as void;
+  const stopped = new Promise<void>((resolve) => (stop = resolve));
+  const done = Promise.all([...workers.map((w) => w.run()), ...(workers.length ? [] : [stopped])])
+    .then(() => undefined)
+    .finally(closeAll);
   return {
     done,
-    client,
-    shortlinksUrl: shortlinks.url,
-    receiptsUrl: receipts.url,
+    client: ctx.client,
+    shortlinksUrl: page?.url ?? '',
+    receiptsUrl,
     metricsUrl: metricsServer.url,
     dashboardUrl: metricsServer.url.replace(/\/metrics$/, DASHBOARD_PATH),
     async shutdown() {
-      worker.shutdown();
+      for (const w of workers) w.shutdown();
+      stop();
       await done;
     },
   };

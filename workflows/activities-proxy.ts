@@ -73,6 +73,9 @@ export const { sendRcs } = proxyActivities<MessageActivities>(sendRcsOptions);
 // covers every part of a long message, each waiting up to SMPP_SUBMIT_TIMEOUT_MS.
 export const sendSmsOptions: ActivityOptions = {
   startToCloseTimeout: '2 minutes',
+  // The activity heartbeats every second while it runs: a dead worker's attempt is retried
+  // elsewhere after 10 s (an SMS in flight on a killed worker finishes within seconds).
+  heartbeatTimeout: '10 seconds',
   scheduleToCloseTimeout: DATABASE_OUTAGE_BUDGET,
   retry: {
     initialInterval: '1 second',

@@ -4,6 +4,7 @@
 // with k custodian approvals, auditing every step and never leaving the request key behind.
 
 import assert from 'node:assert/strict';
+import { taskQueues } from '../../config/task-queues';
 import { randomBytes, randomUUID } from 'node:crypto';
 import pino from 'pino';
 import { SwitchboardClient } from '../../client/switchboard-client';
@@ -329,7 +330,7 @@ describe('lawful access to an escrowed tenant’s messages (k of n custodians)',
       approvalWindowMs: 30_000,
     };
     const again = await stack().client.workflow.execute(lawfulAccess, {
-      taskQueue: stack().taskQueue,
+      taskQueue: taskQueues(stack().env).lawfulAccess,
       workflowId: accessWorkflowIdFor(filed.requestId),
       args: [rerun],
     });
@@ -344,7 +345,7 @@ describe('lawful access to an escrowed tenant’s messages (k of n custodians)',
   it('the worker refuses a malformed request itself, naming the field, and one naming no archived message', async () => {
     const start = (request: Partial<LawfulAccessRequest>) =>
       stack().client.workflow.execute(lawfulAccess, {
-        taskQueue: stack().taskQueue,
+        taskQueue: taskQueues(stack().env).lawfulAccess,
         workflowId: accessWorkflowIdFor(request.requestId ?? randomUUID()),
         args: [request as LawfulAccessRequest],
       });

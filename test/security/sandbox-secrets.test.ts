@@ -95,7 +95,7 @@ describe('security: no sandbox secret outside the sandbox', () => {
       TEMPORAL_ADDRESS: '127.0.0.1:1',
       DATABASE_URL: 'postgres://127.0.0.1:1/none',
     };
-    const child = spawn(process.execPath, [join(ROOT, 'dist', 'workers', 'worker-main.js')], {
+    const child = spawn(process.execPath, [join(ROOT, 'dist', 'workers', 'main.js')], {
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
