@@ -39,6 +39,8 @@ export interface ClusterStack {
   db: Database;
   carriers: SandboxCarriers;
   euCarriers: SandboxCarriers;
+  /** The REST API process's address. */
+  apiUrl: string;
   /** Seconds to a running cluster (schemas, certs, server, namespace, processes). */
   startSeconds: number;
 }
@@ -89,7 +91,7 @@ export async function startClusterStack(): Promise<ClusterStack> {
   const dir = mkdtempSync(join(tmpdir(), 'switchboard-cluster-'));
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   installTemporalRuntime(logger);
-  const [receiptsPort, shortlinkPort] = [await freePort(), await freePort()];
+  const [receiptsPort, shortlinkPort, apiPort] = [await freePort(), await freePort(), await freePort()];
   const webhookUrl = `http://127.0.0.1:${receiptsPort}${RBM_WEBHOOK_PATH}`;
   const base = loadConfig({ ...TEST_TIMEOUTS });
   const carriers = await startSandboxCarriers(base, { webhookUrl, logger, smppPort: 0, rcsPort: 0 });
@@ -115,6 +117,7 @@ export async function startClusterStack(): Promise<ClusterStack> {
     }),
     RECEIPTS_PORT: String(receiptsPort),
     SHORTLINK_PORT: String(shortlinkPort),
+    API_PORT: String(apiPort),
     SHORTLINK_BASE_URL: `http://127.0.0.1:${shortlinkPort}`,
     CODEC_SERVER_PORT: '0',
   };
@@ -168,6 +171,7 @@ export async function startClusterStack(): Promise<ClusterStack> {
     db,
     carriers,
     euCarriers,
+    apiUrl: `http://127.0.0.1:${apiPort}`,
     startSeconds: (Date.now() - started) / 1000,
   };
   teardown = async () => {

@@ -8,8 +8,11 @@ import { Worker } from '@temporalio/worker';
 import { SCENARIOS } from '../scenarios';
 import { taskQueues } from '../../config/task-queues';
 import { guardWorkflowId } from '../../workers/guards';
-import { testDataConverter } from '../fixtures/stack';
+import { TEST_SECRETS, testDataConverter } from '../fixtures/stack';
 import { clusterStack } from './cluster-stack';
+import { ApiKeyStore } from '../../store/api-keys';
+import { AuditLog } from '../../store/audit-log';
+import { call, waitForStatus } from '../api/api-fixture';
 
 const delivered: string[] = [];
 const send = async (to: string, extra: { flow?: string; rcsCopy?: boolean } = {}) => {
@@ -25,12 +28,13 @@ describe('the cluster: Temporal on PostgreSQL over mTLS, Switchboard as separate
   it('runs the topology as separate processes, and the frontend refuses a client without a certificate', async () => {
     const { cluster, temporal } = clusterStack();
     assert.deepEqual([...cluster.processes.values()].map((p) => [p.name, p.services]).sort(), [
+      ['api', 'api'],
       ['lawful-access', 'lawful-access,guards'],
       ['receipts', 'receipts,shortlinks'],
       ['worker-1', 'worker'],
       ['worker-2', 'worker'],
     ]);
-    assert.equal(new Set([...cluster.processes.values()].map((p) => p.pid)).size, 4);
+    assert.equal(new Set([...cluster.processes.values()].map((p) => p.pid)).size, 5);
     const tls = { ...cluster.tls, clientCertPair: undefined };
     await assert.rejects(async () => {
       const anonymous = await Connection.connect({ address: temporal.address, tls, connectTimeout: 3000 });
@@ -111,6 +115,21 @@ describe('the cluster: Temporal on PostgreSQL over mTLS, Switchboard as separate
       requests.filter((r) => r.msisdn === eu).length;
     assert.equal(touched(carriers.rcsHub.requests), 0, 'the us hub never saw the eu number');
     assert.ok(touched(euCarriers.rcsHub.requests) >= 2, 'the eu hub answered the capability and the send');
+  });
+
+  it('an app with an API key only sends through the API process, over mTLS to the cluster', async () => {
+    const { db, apiUrl } = clusterStack();
+    const keys = new ApiKeyStore(db, new AuditLog(db, TEST_SECRETS.auditHashKey));
+    await keys.createTenant('cluster-app');
+    const { apiKey } = await keys.create('cluster-app', ['send', 'read']);
+    const sent = await call<{ messageId: string }>(apiUrl, 'POST', '/v1/messages', {
+      key: apiKey,
+      body: { to: '+15550200042', text: 'through the API on the cluster', e2ee: 'off' },
+    });
+    assert.equal(sent.status, 202, JSON.stringify(sent.body));
+    const status = await waitForStatus(apiUrl, apiKey, sent.body.messageId);
+    assert.equal(status.status, 'delivered');
+    assert.equal(status.channel, 'rcs');
   });
 
   it('replay: every history the cluster recorded above replays against this code', async () => {
