@@ -12,6 +12,7 @@ import { auditNewRowsMigration } from './audit-new-rows';
 import { receiptInboxMigration } from './receipt-inbox';
 import { tenantWebhooksMigration } from './tenant-webhooks';
 import { statusEventsMigration } from './status-events-schema';
+import { statusEventsHardeningMigration } from './status-events-hardening';
 
 export interface Migration {
   id: number;
@@ -146,4 +147,6 @@ export const MIGRATIONS: Migration[] = [
   // 14 and 15: the REST API's tenants and API keys.
   tenantWebhooksMigration,
   statusEventsMigration,
+  // 18 and 19: another branch's.
+  statusEventsHardeningMigration,
 ];

@@ -19,6 +19,7 @@ import { installTemporalRuntime, temporalMetricsAddress } from './temporal-runti
 import { superviseGuards } from './guards';
 import { startWorker } from './worker';
 import { startSandboxCallbacks } from './sandbox-callbacks';
+import { privateTargetOf } from '../channels/callbacks/callback-transport';
 
 async function main(): Promise<void> {
   const env = loadConfig();
@@ -73,6 +74,7 @@ async function main(): Promise<void> {
     stops.push(() => pg.stop());
 
     let carriers: SandboxCarriers | null = null;
+    let workerEnv = env;
     if (env.SANDBOX) {
       // The sandbox phones publish their MLS KeyPackages in Switchboard's key directory.
       const sandboxDb = openDatabase(pg.url, 2);
@@ -86,6 +88,14 @@ async function main(): Promise<void> {
       });
       stops.push(() => callbackReceiver.close());
       logger.info({ url: callbackReceiver.url }, 'sandbox callback receiver up');
+      // Callbacks to private addresses are refused; the sandbox's own receiver is allowed by name.
+      workerEnv = {
+        ...env,
+        CALLBACK_ALLOWED_PRIVATE_TARGETS: [
+          ...env.CALLBACK_ALLOWED_PRIVATE_TARGETS,
+          privateTargetOf(callbackReceiver.url),
+        ],
+      };
       carriers = await startSandboxCarriers(env, {
         webhookUrl: `http://${env.RECEIPTS_HOST}:${env.RECEIPTS_PORT}${RBM_WEBHOOK_PATH}`,
         logger: logger.child({ component: 'sandbox' }),
@@ -113,7 +123,13 @@ async function main(): Promise<void> {
       }
     }
 
-    const worker = await startWorker({ env, secrets, temporalAddress, databaseUrl: pg.url, logger });
+    const worker = await startWorker({
+      env: workerEnv,
+      secrets,
+      temporalAddress,
+      databaseUrl: pg.url,
+      logger,
+    });
     stops.push(() => worker.shutdown());
     const guards = await superviseGuards(worker.client, env, logger.child({ component: 'guards' }));
     stops.push(() => Promise.resolve(guards.stop()));
