@@ -18,8 +18,7 @@ import { RBM_WEBHOOK_PATH } from './receipts-server';
 import { installTemporalRuntime, temporalMetricsAddress } from './temporal-runtime';
 import { superviseGuards } from './guards';
 import { startWorker } from './worker';
-import { startSandboxCallbacks } from './sandbox-callbacks';
-import { privateTargetOf } from '../channels/callbacks/callback-transport';
+import { allowingSandboxReceiver, startSandboxCallbacks } from './sandbox-callbacks';
 
 async function main(): Promise<void> {
   const env = loadConfig();
@@ -88,14 +87,7 @@ async function main(): Promise<void> {
       });
       stops.push(() => callbackReceiver.close());
       logger.info({ url: callbackReceiver.url }, 'sandbox callback receiver up');
-      // Callbacks to private addresses are refused; the sandbox's own receiver is allowed by name.
-      workerEnv = {
-        ...env,
-        CALLBACK_ALLOWED_PRIVATE_TARGETS: [
-          ...env.CALLBACK_ALLOWED_PRIVATE_TARGETS,
-          privateTargetOf(callbackReceiver.url),
-        ],
-      };
+      workerEnv = allowingSandboxReceiver(env, callbackReceiver);
       carriers = await startSandboxCarriers(env, {
         webhookUrl: `http://${env.RECEIPTS_HOST}:${env.RECEIPTS_PORT}${RBM_WEBHOOK_PATH}`,
         logger: logger.child({ component: 'sandbox' }),

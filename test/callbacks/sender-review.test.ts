@@ -8,6 +8,11 @@ import { privateTargetOf } from '../../channels/callbacks/callback-transport';
 import { signCallback } from '../../channels/callbacks/signature';
 import { SignatureToleranceError, verifyCallbackSignature } from '../../client/callback-signature';
 import { loadConfig } from '../../config';
+import { deriveKey } from '../../config/secrets';
+import { TenantWebhooks } from '../../store/tenant-webhooks';
+import { allowingSandboxReceiver, startSandboxCallbacks } from '../../workers/sandbox-callbacks';
+import { TEST_SECRETS } from '../fixtures/stack';
+import pino from 'pino';
 import { context, delivered, startOutboxFixture } from './outbox-fixture';
 import type { OutboxFixture } from './outbox-fixture';
 import { startTestReceiver, waitUntil } from './receiver';
@@ -57,6 +62,45 @@ describe('status callback sender: review fixes', function () {
       10_000,
     );
     assert.equal(f.receiver.forMessage(otherName).length, 0);
+  });
+
+  it('npm start allows its sandbox receiver, and only it', async () => {
+    const sandboxEnv = loadConfig({ SANDBOX: 'true', SANDBOX_CALLBACK_PORT: '0' });
+    const sandbox = await startSandboxCallbacks(sandboxEnv, {
+      db: f.t.db,
+      secrets: TEST_SECRETS,
+      logger: pino({ level: 'silent' }),
+    });
+    try {
+      const env = allowingSandboxReceiver(sandboxEnv, sandbox);
+      assert.equal(env.CALLBACK_ALLOW_PRIVATE_HOSTS, false);
+      assert.deepEqual(env.CALLBACK_ALLOWED_PRIVATE_TARGETS, [privateTargetOf(sandbox.url)]);
+      const toSandbox = randomUUID();
+      const elsewhere = randomUUID();
+      // The sandbox tenant's default webhook, and another loopback port of the same machine.
+      await f.outbox.append({ ...context(), tenant: 'default' }, delivered(toSandbox));
+      await f.outbox.append({ ...context(f.receiver.url), tenant: 'default' }, delivered(elsewhere));
+      f.sender({
+        secrets: new TenantWebhooks(f.t.db, deriveKey(TEST_SECRETS, 'webhook-secrets')),
+        privateTargets: {
+          allowAll: env.CALLBACK_ALLOW_PRIVATE_HOSTS,
+          allowed: env.CALLBACK_ALLOWED_PRIVATE_TARGETS,
+        },
+      });
+      await waitUntil(
+        'the sandbox receiver verified both events',
+        () => sandbox.received.filter((e) => e.messageId === toSandbox).length === 2,
+        10_000,
+      );
+      await waitUntil(
+        'the other loopback port refused',
+        async () => (await f.outbox.forMessage(elsewhere)).every((e) => e.state === 'undeliverable'),
+        10_000,
+      );
+      assert.equal(f.receiver.forMessage(elsewhere).length, 0);
+    } finally {
+      await sandbox.close();
+    }
   });
 
   it('one tenant’s hanging receiver takes at most its share of the slots; another tenant’s events go on', async () => {
