@@ -4,8 +4,8 @@
 //   full budget, not one try each).
 // - previous_secret_sealed: the secret a rotation replaced, signed with beside the new one for
 //   CALLBACK_SECRET_GRACE_MS after rotated_at, so apps can switch without losing callbacks.
-// - status_event_read answers 'unwanted' for a READ of a message whose audit rows exist but that
-//   has no events (its tenant has no webhook, or no URL): final, so the receipt is not retried.
+// - status_event_read answers 'unwanted' for a READ of a message whose 'received' audit row exists
+//   but that has no events (its tenant has no webhook, or no URL): final, the receipt is not retried.
 // - the worker may DELETE settled events (retention) and only reads tenant_webhooks (the
 //   operator's CLI writes it).
 
@@ -27,9 +27,11 @@ export const statusEventsHardeningMigration = {
       v_message := COALESCE((SELECT s.message_id FROM rcs_sends s WHERE s.rbm_message_id = p_rbm_message_id),
                             p_rbm_message_id);
       v_result := status_event_insert(v_message, NULL, NULL, 'read', 'read', 'rcs', NULL, NULL, p_occurred);
-      -- A message's first events are written by the statement that writes its first audit rows:
-      -- rows without events mean it wants none (no webhook or no URL), not "not written yet".
-      IF v_result = 'untracked' AND EXISTS (SELECT 1 FROM audit_log a WHERE a.message_id = v_message) THEN
+      -- A message's 'accepted' event is written by the statement that writes its 'received' audit
+      -- row (domain/status-event.ts): that row without events means the message wants none (no
+      -- webhook or no URL), not "not written yet".
+      IF v_result = 'untracked' AND EXISTS (SELECT 1 FROM audit_log a WHERE a.message_id = v_message
+                                             AND a.event = 'received' AND a.seq < 1000) THEN
         RETURN 'unwanted';
       END IF;
       RETURN v_result;

@@ -77,7 +77,10 @@ describe('status events outbox: review fixes', function () {
     };
     const m = randomUUID();
     const [received, routed] = delivered(m) as [AuditEntry, AuditEntry];
-    await f.outbox.append({ ...context(f.receiver.url), tenant: 'no-webhook-tenant' }, [received, routed]);
+    const noWebhook = { ...context(f.receiver.url), tenant: 'no-webhook-tenant' };
+    await f.outbox.append(noWebhook, [routed]);
+    assert.equal(await f.outbox.recordRead(m, new Date()), 'untracked', 'no received row yet: retried');
+    await f.outbox.append(noWebhook, [received]);
     const read = { rbmMessageId: m, eventType: 'READ', eventId: randomUUID(), errorCode: null };
     assert.equal(await withReadEvents(sink, f.outbox).rcsEvent(`deliver-${m}`, read), 'delivered');
     assert.equal(await f.outbox.recordRead(m, new Date()), 'unwanted');
