@@ -120,6 +120,9 @@ export class StatusEventOutbox {
                             WHERE h.state = 'pending' AND h.seq IS NOT NULL ORDER BY h.message_id, h.seq)
                AND d.next_attempt_at <= now()) r
            WHERE r.n + r.busy <= $4)
+           -- Checked again here, at the locking level: PostgreSQL re-evaluates these on a row
+           -- another sender claimed meanwhile, so it is skipped, not claimed twice.
+           AND e.state = 'pending' AND e.next_attempt_at <= now()
          ORDER BY e.next_attempt_at LIMIT $1
          FOR UPDATE SKIP LOCKED)
        RETURNING s.id, s.event_id, s.message_id, s.seq, s.tenant, s.url, s.status, s.channel,
