@@ -45,6 +45,20 @@ describe('status events outbox: review fixes', function () {
     assert.deepEqual(await state(m), ['sent', 'pending']);
   });
 
+  it('concurrent claims never hand out one row twice', async () => {
+    const messages = Array.from({ length: 40 }, () => randomUUID());
+    for (const m of messages) await f.outbox.append(context(f.receiver.url), delivered(m));
+    const ours = new Set<string>(messages);
+    const claims = await Promise.all(Array.from({ length: 8 }, () => f.outbox.claim(6, 60_000)));
+    const ids = claims
+      .flat()
+      .filter((e) => ours.has(e.event.messageId))
+      .map((e) => e.id);
+    assert.equal(new Set(ids).size, ids.length, 'every claimed row once');
+    assert.ok(ids.length >= 6, `claims were made (${ids.length})`);
+    for (const e of claims.flat()) await f.outbox.undeliverable(e, 'TEST');
+  });
+
   it('an event queued longer than the retry budget still gets retried: the budget runs from its first try', async () => {
     const m = randomUUID();
     await f.outbox.append(context(f.receiver.url), delivered(m));
