@@ -174,24 +174,6 @@ export class StatusEventOutbox {
     return Number(rows[0]?.n ?? 0);
   }
 
-  /**
-   * Housekeeping, from the sender's periodic sweep: a read held for an outcome that never came
-   * (written over `heldForMs` ago) is given up; settled events older than `retentionDays` go.
-   */
-  async sweep(heldForMs: number, retentionDays: number): Promise<{ expired: number; deleted: number }> {
-    const expired = await this.db.query(
-      `UPDATE status_events SET state = 'undeliverable', settled_at = now(), last_error = 'NO_OUTCOME'
-       WHERE state = 'pending' AND seq IS NULL AND created_at < now() - $1 * interval '1 millisecond'`,
-      [heldForMs],
-    );
-    const deleted = await this.db.query(
-      `DELETE FROM status_events
-       WHERE state <> 'pending' AND settled_at < now() - $1 * interval '1 day'`,
-      [retentionDays],
-    );
-    return { expired: expired.rowCount ?? 0, deleted: deleted.rowCount ?? 0 };
-  }
-
   /** A message's events as stored, in order (tests, support). */
   async forMessage(messageId: string): Promise<Array<{ seq: number | null; status: string; state: string }>> {
     const { rows } = await this.db.query<{ seq: number | null; status: string; state: string }>(

@@ -13,6 +13,7 @@ import type { SwitchboardMetrics } from '../metrics';
 import type { AuditLog } from '../store/audit-log';
 import type { Database } from '../store/database';
 import { StatusEventOutbox } from '../store/status-events';
+import { sweepStatusEvents } from '../store/status-events-sweep';
 import { TenantWebhooks } from '../store/tenant-webhooks';
 
 /** Audit seqs of the callback sender's own rows: past the workflow lanes (workflows/audit-trail.ts). */
@@ -64,8 +65,7 @@ export function startStatusCallbacks(o: {
   // Held reads whose outcome never came are given up after the retry budget; settled events
   // are deleted after CALLBACK_EVENT_RETENTION_DAYS (the audit trail keeps what happened).
   const sweep = setInterval(() => {
-    outbox
-      .sweep(env.CALLBACK_RETRY_FOR_MS, env.CALLBACK_EVENT_RETENTION_DAYS)
+    sweepStatusEvents(o.db, env.CALLBACK_RETRY_FOR_MS, env.CALLBACK_EVENT_RETENTION_DAYS)
       .then((swept) => {
         if (swept.expired + swept.deleted > 0) o.logger.info(swept, 'status events outbox swept');
       })

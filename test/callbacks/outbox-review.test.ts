@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { withReadEvents } from '../../channels/callbacks/read-events';
 import type { ReceiptSink } from '../../channels/receipts/receipt-dispatcher';
 import type { AuditEntry } from '../../domain/audit';
+import { sweepStatusEvents } from '../../store/status-events-sweep';
 import { TenantWebhooks } from '../../store/tenant-webhooks';
 import { KEY, context, delivered, startOutboxFixture } from './outbox-fixture';
 import type { OutboxFixture } from './outbox-fixture';
@@ -108,12 +109,12 @@ describe('status events outbox: review fixes', function () {
     const before = await f.outbox.depth();
     assert.equal(await f.outbox.recordRead(m, new Date()), 'held');
     assert.equal(await f.outbox.depth(), before, 'a held read is not waiting to be sent');
-    assert.deepEqual((await f.outbox.sweep(60_000, 30)).expired, 0, 'not before the budget');
+    assert.deepEqual((await sweepStatusEvents(f.t.db, 60_000, 30)).expired, 0, 'not before the budget');
     await f.t.db.query(
       "UPDATE status_events SET created_at = now() - interval '2 minutes' WHERE message_id = $1 AND seq IS NULL",
       [m],
     );
-    assert.equal((await f.outbox.sweep(60_000, 30)).expired, 1);
+    assert.equal((await sweepStatusEvents(f.t.db, 60_000, 30)).expired, 1);
     assert.deepEqual(await state(m), ['pending', 'undeliverable']);
   });
 
@@ -125,7 +126,7 @@ describe('status events outbox: review fixes', function () {
          THEN interval '31 days' ELSE interval '29 days' END WHERE message_id = ANY($2)`,
       [old, [old, recent]],
     );
-    assert.ok((await f.outbox.sweep(86_400_000, 30)).deleted >= 2);
+    assert.ok((await sweepStatusEvents(f.t.db, 86_400_000, 30)).deleted >= 2);
     assert.deepEqual(await state(old), []);
     assert.deepEqual(await state(recent), ['sent', 'sent']);
     assert.deepEqual(await state(waiting), ['pending', 'pending']);
