@@ -209,7 +209,13 @@ export function buildCli(): Command {
     (run) => withDatabase((db) => db, run),
   );
   registerWebhookCommands(program, (run) =>
-    withDatabase((db, _env, secrets) => new TenantWebhooks(db, deriveKey(secrets, 'webhook-secrets')), run),
+    withDatabase(
+      (db, _env, secrets) =>
+        new TenantWebhooks(db, deriveKey(secrets, 'webhook-secrets'), {
+          audit: new AuditLog(db, secrets.auditHashKey),
+        }),
+      run,
+    ),
   );
   registerApiKeyCommands(program, (run) =>
     withDatabase((db, _env, secrets) => new ApiKeyStore(db, new AuditLog(db, secrets.auditHashKey)), run),

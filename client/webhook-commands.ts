@@ -21,7 +21,7 @@ export function registerWebhookCommands(
         const { webhook: set, secret } = await webhooks.set(opts.tenant, url);
         const text = [
           `webhook of tenant ${set.tenant}: default URL ${set.defaultUrl ?? '(none)'}`,
-          `signing secret (shown only now; a rotation replaces it at once): ${secret}`,
+          `signing secret (shown only now; after a rotation the previous one also signs for CALLBACK_SECRET_GRACE_MS): ${secret}`,
         ].join('\n');
         process.stdout.write(opts.json ? `${JSON.stringify({ ...set, secret })}\n` : `${text}\n`);
       });

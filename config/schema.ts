@@ -187,8 +187,18 @@ export const envSchema = z.object({
   CALLBACK_RETRY_MAX_MS: ms.default(600_000),
   CALLBACK_POLL_MS: z.coerce.number().int().min(10).default(250),
   CALLBACK_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(32),
-  /** Unset: allowed only with SANDBOX=true (callbackAllowsPrivateHosts). */
-  CALLBACK_ALLOW_PRIVATE_HOSTS: bool.optional(),
+  CALLBACK_CONCURRENCY_PER_TENANT: z.coerce.number().int().min(1).max(1000).default(8),
+  CALLBACK_CONNECT_TIMEOUT_MS: ms.default(3_000),
+  CALLBACK_SECRET_GRACE_MS: z.coerce.number().int().min(0).default(86_400_000),
+  CALLBACK_EVENT_RETENTION_DAYS: z.coerce.number().int().min(1).default(30),
+  /** Any private address (tests, a private network of apps); never a default, not even in the sandbox. */
+  CALLBACK_ALLOW_PRIVATE_HOSTS: bool.default(false),
+  /** The private host:port targets allowed one by one (the sandbox stack adds its own receiver). */
+  CALLBACK_ALLOWED_PRIVATE_TARGETS: z
+    .string()
+    .regex(/^((\[[0-9a-f:.]+\]|[^\s,:[\]]+):\d{1,5}(,|$))*$/i, 'comma-separated host:port targets')
+    .transform((v) => v.split(',').filter((t) => t !== ''))
+    .default([]),
   SANDBOX_CALLBACK_PORT: port.default(8095),
 
   METRICS_HOST: z.string().min(1).default('127.0.0.1'),
@@ -197,7 +207,3 @@ export const envSchema = z.object({
 });
 
 export type Env = z.infer<typeof envSchema>;
-
-/** Callbacks to loopback, private and link-local addresses: as configured, else only in the sandbox. */
-export const callbackAllowsPrivateHosts = (env: Env): boolean =>
-  env.CALLBACK_ALLOW_PRIVATE_HOSTS ?? env.SANDBOX;

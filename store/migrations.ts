@@ -15,6 +15,7 @@ import { statusEventsMigration } from './status-events-schema';
 import { probeResultsMigration } from './probe-results';
 import { apiKeysMigration } from './api-keys';
 import { idempotencyRecordsMigration } from './idempotency-records';
+import { statusEventsHardeningMigration } from './status-events-hardening';
 
 export interface Migration {
   id: number;
@@ -153,4 +154,6 @@ export const MIGRATIONS: Migration[] = [
   statusEventsMigration,
   // 18: the synthetic probes' results.
   probeResultsMigration,
+  // 20: the status events' hardening (first attempt, claim binding, grace secrets).
+  statusEventsHardeningMigration,
 ];

@@ -14,12 +14,19 @@ export interface OutboxEvent {
   id: string;
   tenant: string;
   url: string;
+  /** The claim's number: settling with it does nothing once another sender claimed the row again. */
   attempts: number;
   createdAt: Date;
+  /** When it was first tried (this claim, or an earlier one): the retry budget runs from here. */
+  firstAttemptAt: Date;
   event: StatusEvent;
 }
 
-export type ReadRecord = 'recorded' | 'held' | 'duplicate' | 'untracked';
+/** Which claim settles a row: its id and the attempts the claim returned. */
+export type OutboxClaim = Pick<OutboxEvent, 'id' | 'attempts'>;
+
+/** 'unwanted': the message is known and wants no callbacks (final). 'untracked': nothing known yet. */
+export type ReadRecord = 'recorded' | 'held' | 'duplicate' | 'untracked' | 'unwanted';
 
 interface ClaimedRow {
   id: string;
@@ -34,6 +41,7 @@ interface ClaimedRow {
   error_code: string | null;
   occurred_at: Date;
   created_at: Date;
+  first_attempt_at: Date;
   attempts: number;
 }
 
@@ -84,22 +92,42 @@ export class StatusEventOutbox {
   /**
    * Up to `limit` due events, each the lowest pending one of its message (so n+1 never goes
    * before n is settled), leased for `leaseMs`: another sender skips them, and a sender that
-   * dies leaves them to be claimed again when the lease runs out (at least once).
+   * dies leaves them to be claimed again when the lease runs out (at least once). A tenant gets
+   * at most `perTenant` in flight, counting `inFlight` (this sender's POSTs already out), so
+   * one tenant's dead receiver cannot take every slot.
    */
-  async claim(limit: number, leaseMs: number): Promise<OutboxEvent[]> {
+  async claim(
+    limit: number,
+    leaseMs: number,
+    fairness: { inFlight: ReadonlyMap<string, number>; perTenant: number } = {
+      inFlight: new Map(),
+      perTenant: limit,
+    },
+  ): Promise<OutboxEvent[]> {
     const { rows } = await this.db.query<ClaimedRow>(
       `UPDATE status_events s SET attempts = s.attempts + 1,
+              first_attempt_at = COALESCE(s.first_attempt_at, now()),
               next_attempt_at = now() + $2 * interval '1 millisecond'
        WHERE s.id IN (
          SELECT e.id FROM status_events e
-         WHERE e.id IN (SELECT DISTINCT ON (h.message_id) h.id FROM status_events h
-                        WHERE h.state = 'pending' AND h.seq IS NOT NULL ORDER BY h.message_id, h.seq)
-           AND e.next_attempt_at <= now()
+         WHERE e.id IN (
+           SELECT r.id FROM (
+             SELECT d.id, d.next_attempt_at,
+                    row_number() OVER (PARTITION BY d.tenant ORDER BY d.next_attempt_at, d.id) AS n,
+                    COALESCE(($3::jsonb ->> d.tenant)::integer, 0) AS busy
+             FROM status_events d
+             WHERE d.id IN (SELECT DISTINCT ON (h.message_id) h.id FROM status_events h
+                            WHERE h.state = 'pending' AND h.seq IS NOT NULL ORDER BY h.message_id, h.seq)
+               AND d.next_attempt_at <= now()) r
+           WHERE r.n + r.busy <= $4)
+           -- Checked again here, at the locking level: PostgreSQL re-evaluates these on a row
+           -- another sender claimed meanwhile, so it is skipped, not claimed twice.
+           AND e.state = 'pending' AND e.next_attempt_at <= now()
          ORDER BY e.next_attempt_at LIMIT $1
          FOR UPDATE SKIP LOCKED)
        RETURNING s.id, s.event_id, s.message_id, s.seq, s.tenant, s.url, s.status, s.channel,
-                 s.fallback_reason, s.error_code, s.occurred_at, s.created_at, s.attempts`,
-      [limit, leaseMs],
+                 s.fallback_reason, s.error_code, s.occurred_at, s.created_at, s.first_attempt_at, s.attempts`,
+      [limit, leaseMs, JSON.stringify(Object.fromEntries(fairness.inFlight)), fairness.perTenant],
     );
     return rows.map((r) => ({
       id: r.id,
@@ -107,6 +135,7 @@ export class StatusEventOutbox {
       url: r.url,
       attempts: r.attempts,
       createdAt: r.created_at,
+      firstAttemptAt: r.first_attempt_at,
       event: {
         eventId: r.event_id,
         messageId: r.message_id,
@@ -120,27 +149,27 @@ export class StatusEventOutbox {
     }));
   }
 
-  async acknowledged(id: string): Promise<void> {
-    await this.settle(id, 'sent', null);
+  async acknowledged(claim: OutboxClaim): Promise<void> {
+    await this.settle(claim, 'sent', null);
   }
 
-  async retryIn(id: string, delayMs: number, error: string): Promise<void> {
+  async retryIn(claim: OutboxClaim, delayMs: number, error: string): Promise<void> {
     await this.db.query(
-      `UPDATE status_events SET next_attempt_at = now() + $2 * interval '1 millisecond', last_error = $3
-       WHERE id = $1 AND state = 'pending'`,
-      [id, delayMs, error],
+      `UPDATE status_events SET next_attempt_at = now() + $3 * interval '1 millisecond', last_error = $4
+       WHERE id = $1 AND attempts = $2 AND state = 'pending'`,
+      [claim.id, claim.attempts, delayMs, error],
     );
   }
 
   /** The retry budget is spent (or the URL is refused): the message's next event may go. */
-  async undeliverable(id: string, error: string): Promise<void> {
-    await this.settle(id, 'undeliverable', error);
+  async undeliverable(claim: OutboxClaim, error: string): Promise<void> {
+    await this.settle(claim, 'undeliverable', error);
   }
 
-  /** Events waiting to be sent (the outbox depth gauge). */
+  /** Events waiting to be sent (the outbox depth gauge); a held read is not sendable yet. */
   async depth(): Promise<number> {
     const { rows } = await this.db.query<{ n: string }>(
-      "SELECT count(*) AS n FROM status_events WHERE state = 'pending'",
+      "SELECT count(*) AS n FROM status_events WHERE state = 'pending' AND seq IS NOT NULL",
     );
     return Number(rows[0]?.n ?? 0);
   }
@@ -154,11 +183,15 @@ export class StatusEventOutbox {
     return rows;
   }
 
-  private async settle(id: string, state: 'sent' | 'undeliverable', error: string | null): Promise<void> {
+  private async settle(
+    claim: OutboxClaim,
+    state: 'sent' | 'undeliverable',
+    error: string | null,
+  ): Promise<void> {
     await this.db.query(
-      `UPDATE status_events SET state = $2, settled_at = now(), last_error = COALESCE($3, last_error)
-       WHERE id = $1 AND state = 'pending'`,
-      [id, state, error],
+      `UPDATE status_events SET state = $3, settled_at = now(), last_error = COALESCE($4, last_error)
+       WHERE id = $1 AND attempts = $2 AND state = 'pending'`,
+      [claim.id, claim.attempts, state, error],
     );
   }
 }

@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { validCallbackUrl } from '../domain/delivery-request';
 import { validTenant } from '../domain/delivery-request';
+import type { AuditLog } from './audit-log';
 import type { Database } from './database';
 import { open, seal } from './sealing';
 
@@ -33,6 +34,13 @@ export interface TenantWebhook {
 /** A webhook secret is shown once, when it is made; Stripe's prefix makes a leaked one easy to spot. */
 const newSecret = () => `whsec_${randomBytes(32).toString('base64url')}`;
 
+export interface TenantWebhooksOptions {
+  /** How long a rotated-out secret still signs beside the new one (CALLBACK_SECRET_GRACE_MS). */
+  secretGraceMs?: number;
+  /** Where set() records each change (the operator's CLI): trail `webhook-<tenant>`. */
+  audit?: AuditLog;
+}
+
 export class TenantWebhooks {
   private readonly key: Buffer;
 
@@ -40,14 +48,16 @@ export class TenantWebhooks {
   constructor(
     private readonly db: Database,
     sealingKey: string,
+    private readonly options: TenantWebhooksOptions = {},
   ) {
     this.key = Buffer.from(sealingKey, 'hex');
     if (this.key.length !== 32) throw new Error('sealingKey: 32 bytes as hex');
   }
 
   /**
-   * Creates the tenant's webhook or rotates its secret; `url` undefined keeps the URL there is,
-   * null clears it. Returns the new secret, the only time it is shown.
+   * Creates the tenant's webhook or rotates its secret (the one replaced is kept for the
+   * sender's grace window); `url` undefined keeps the URL there is, null clears it. Returns the
+   * new secret, the only time it is shown. Audited (never the secret) when an AuditLog is given.
    */
   async set(tenant: string, url?: string | null): Promise<{ webhook: TenantWebhook; secret: string }> {
     validTenant(tenant);
@@ -57,11 +67,14 @@ export class TenantWebhooks {
     const { rows } = await this.db.query<StoredRow>(
       `INSERT INTO tenant_webhooks (tenant, default_url, secret_sealed) VALUES ($1, $2, $3)
        ON CONFLICT (tenant) DO UPDATE SET secret_sealed = excluded.secret_sealed, rotated_at = now(),
+         previous_secret_sealed = tenant_webhooks.secret_sealed,
          default_url = CASE WHEN $4 THEN excluded.default_url ELSE tenant_webhooks.default_url END
        RETURNING tenant, default_url, created_at, rotated_at`,
       [tenant, url ?? null, sealed, url !== undefined],
     );
-    return { webhook: toWebhook(rows[0] as StoredRow), secret };
+    const webhook = toWebhook(rows[0] as StoredRow);
+    await this.audited(webhook, url !== undefined);
+    return { webhook, secret };
   }
 
   /** The sandbox's default: a webhook only if the tenant has none (an operator's settings stay). */
@@ -85,18 +98,60 @@ export class TenantWebhooks {
     return rows[0] ? toWebhook(rows[0]) : null;
   }
 
-  /** The secret to sign with; null for a tenant without a webhook (its events are not signed: not sent). */
+  /** The current secret (what an app verifies with); null for a tenant without a webhook. */
   async secretFor(tenant: string): Promise<string | null> {
-    const { rows } = await this.db.query<{ secret_sealed: Buffer }>(
-      'SELECT secret_sealed FROM tenant_webhooks WHERE tenant = $1',
-      [tenant],
+    return (await this.secretsFor(tenant, 0))[0] ?? null;
+  }
+
+  /**
+   * The secrets to sign with, current first, then the one it replaced while the rotation is
+   * younger than the grace window; none for a tenant without a webhook (its events are not sent).
+   */
+  async secretsFor(tenant: string, graceMs = this.options.secretGraceMs ?? 0): Promise<string[]> {
+    const { rows } = await this.db.query<{ secret_sealed: Buffer; previous: Buffer | null }>(
+      `SELECT secret_sealed,
+              CASE WHEN rotated_at > now() - $2 * interval '1 millisecond' THEN previous_secret_sealed END AS previous
+       FROM tenant_webhooks WHERE tenant = $1`,
+      [tenant, graceMs],
     );
-    const sealed = rows[0]?.secret_sealed;
-    if (!sealed) return null;
-    const secret = open(this.key, sealed, aad(tenant));
-    if (!secret)
-      throw new Error(`tenant_webhooks: the secret of tenant ${tenant} does not open with this key`);
-    return secret.toString('utf8');
+    const row = rows[0];
+    if (!row) return [];
+    return [row.secret_sealed, row.previous].flatMap((sealed) => {
+      if (!sealed) return [];
+      const secret = open(this.key, sealed, aad(tenant));
+      if (!secret)
+        throw new Error(`tenant_webhooks: the secret of tenant ${tenant} does not open with this key`);
+      return [secret.toString('utf8')];
+    });
+  }
+
+  /** An operator change joins the audit trail like API keys and exports do: what, never the secret. */
+  private async audited(webhook: TenantWebhook, urlChanged: boolean): Promise<void> {
+    const audit = this.options.audit;
+    if (!audit) return;
+    const trail = `webhook-${webhook.tenant}`;
+    const created = webhook.createdAt === webhook.rotatedAt;
+    // Two operators at once could pick the same seq (the second row would be dropped as a
+    // repeat): try the next one.
+    for (let tries = 0; tries < 3; tries++) {
+      const seq = (await audit.lastSeq(trail)) + (created && tries === 0 ? 0 : 1);
+      const added = await audit.appendHashed(
+        { tenant: webhook.tenant, recipientHash: '', region: 'global', flow: 'webhook' },
+        [
+          {
+            messageId: trail,
+            seq,
+            event: created ? 'webhook_created' : 'webhook_secret_rotated',
+            channel: null,
+            result: null,
+            errorCode: null,
+            detail: { urlChanged, defaultUrlSet: webhook.defaultUrl !== null, rotatedAt: webhook.rotatedAt },
+            occurredAt: new Date().toISOString(),
+          },
+        ],
+      );
+      if (added.length > 0) return;
+    }
   }
 }
 

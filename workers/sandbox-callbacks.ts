@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Env } from '../config';
 import { deriveKey } from '../config/secrets';
 import type { Secrets } from '../config/secrets';
+import { privateTargetOf } from '../channels/callbacks/callback-transport';
 import { startCallbackReceiver } from '../sandbox/callback-receiver';
 import type { CallbackReceiver } from '../sandbox/callback-receiver';
 import type { Database } from '../store/database';
@@ -26,4 +27,18 @@ export async function startSandboxCallbacks(
   if (await webhooks.createIfMissing(SANDBOX_TENANT, receiver.url))
     o.logger.info({ tenant: SANDBOX_TENANT, url: receiver.url }, 'sandbox webhook created');
   return receiver;
+}
+
+/**
+ * The worker's config with the sandbox receiver allowed: it listens on a private address, and
+ * callbacks to private addresses are refused; this one target, nothing else of the machine.
+ */
+export function allowingSandboxReceiver(env: Env, receiver: Pick<CallbackReceiver, 'url'>): Env {
+  return {
+    ...env,
+    CALLBACK_ALLOWED_PRIVATE_TARGETS: [
+      ...env.CALLBACK_ALLOWED_PRIVATE_TARGETS,
+      privateTargetOf(receiver.url),
+    ],
+  };
 }

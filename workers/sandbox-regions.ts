@@ -14,6 +14,8 @@ export interface SandboxRegions {
   home: SandboxCarriers;
   /** Every region of REGION_ENDPOINTS, with carriers that refuse other regions' numbers. */
   others: Map<string, SandboxCarriers>;
+  /** The `default` tenant's webhook. */
+  callbackReceiver: { url: string };
   stop(): Promise<void>;
 }
 
@@ -69,7 +71,7 @@ export async function startSandboxRegions(
       others.set(region, regional);
       logger.info({ region, smpp: regional.smppPort, rcsHub: regional.rcsHubUrl }, 'sandbox carriers up');
     }
-    return { home, others, stop };
+    return { home, others, callbackReceiver, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -16,6 +16,7 @@ import { superviseGuards } from './guards';
 import { ensureProbeSchedules } from './probes';
 import { startWorker } from './worker';
 import { startApiServer } from './api-server';
+import { allowingSandboxReceiver } from './sandbox-callbacks';
 
 async function main(): Promise<void> {
   const env = loadConfig();
@@ -69,6 +70,7 @@ async function main(): Promise<void> {
     });
     stops.push(() => pg.stop());
 
+    let workerEnv = env;
     if (env.SANDBOX) {
       const carriers = await startSandboxRegions(env, {
         databaseUrl: pg.url,
@@ -77,9 +79,17 @@ async function main(): Promise<void> {
         logger,
       });
       stops.push(() => carriers.stop());
+      // The worker may call back to the sandbox's own receiver, and to no other private address.
+      workerEnv = allowingSandboxReceiver(env, carriers.callbackReceiver);
     }
 
-    const worker = await startWorker({ env, secrets, temporalAddress, databaseUrl: pg.url, logger });
+    const worker = await startWorker({
+      env: workerEnv,
+      secrets,
+      temporalAddress,
+      databaseUrl: pg.url,
+      logger,
+    });
     stops.push(() => worker.shutdown());
     const guards = await superviseGuards(worker.client, env, logger.child({ component: 'guards' }));
     stops.push(() => Promise.resolve(guards.stop()));

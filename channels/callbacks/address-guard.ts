@@ -11,7 +11,7 @@ export class CallbackAddressRefusedError extends Error {
   override readonly name = 'CallbackAddressRefusedError';
 }
 
-const blocked = new BlockList();
+const blockedV4 = new BlockList();
 for (const [net, bits] of [
   ['0.0.0.0', 8],
   ['10.0.0.0', 8],
@@ -20,29 +20,70 @@ for (const [net, bits] of [
   ['169.254.0.0', 16],
   ['172.16.0.0', 12],
   ['192.0.0.0', 24],
+  ['192.0.2.0', 24], // documentation (TEST-NET-1)
+  ['192.88.99.0', 24], // 6to4 relay anycast
   ['192.168.0.0', 16],
   ['198.18.0.0', 15],
+  ['198.51.100.0', 24], // TEST-NET-2
+  ['203.0.113.0', 24], // TEST-NET-3
   ['224.0.0.0', 4],
   ['240.0.0.0', 4],
 ] as const)
-  blocked.addSubnet(net, bits, 'ipv4');
+  blockedV4.addSubnet(net, bits, 'ipv4');
+const blockedV6 = new BlockList();
 for (const [net, bits] of [
-  ['::', 128],
-  ['::1', 128],
+  ['::', 96], // unspecified, loopback, IPv4-compatible (deprecated; hosts may still route it)
+  ['64:ff9b:1::', 48], // local-use NAT64 (RFC 8215)
+  ['100::', 64], // discard
+  ['2001::', 32], // Teredo: the embedded address is the relay's, not the target's
+  ['2001:db8::', 32], // documentation
   ['fc00::', 7],
   ['fe80::', 10],
+  ['fec0::', 10], // site-local (deprecated, still routed on some networks)
   ['ff00::', 8],
-  ['64:ff9b::', 96],
 ] as const)
-  blocked.addSubnet(net, bits, 'ipv6');
+  blockedV6.addSubnet(net, bits, 'ipv6');
 
-/** Loopback, private, link-local, CGNAT, multicast, unspecified (and IPv4-mapped forms of them). */
+/** The eight 16-bit groups of an IPv6 address (a trailing dotted IPv4 and a zone id allowed). */
+function ipv6Groups(address: string): number[] {
+  let text = address.replace(/%.*$/, '');
+  const v4 = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (v4) {
+    const [a, b, c, d] = v4.slice(1).map(Number) as [number, number, number, number];
+    text = `${text.slice(0, v4.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head = '', tail] = text.split('::');
+  const parse = (part: string) => (part === '' ? [] : part.split(':').map((g) => parseInt(g, 16)));
+  const left = parse(head);
+  const right = tail === undefined ? [] : parse(tail);
+  return [...left, ...Array<number>(8 - left.length - right.length).fill(0), ...right];
+}
+
+const dotted = (hi: number, lo: number) => `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+
+/**
+ * The IPv4 address a packet to this IPv6 address really goes to, for the forms that carry one:
+ * IPv4-mapped (::ffff:0:0/96), NAT64 well-known prefix (64:ff9b::/96), 6to4 (2002::/16).
+ */
+function embeddedIpv4(g: number[]): string | null {
+  const zero = (from: number, to: number) => g.slice(from, to).every((x) => x === 0);
+  if (zero(0, 5) && g[5] === 0xffff) return dotted(g[6] as number, g[7] as number);
+  if (g[0] === 0x64 && g[1] === 0xff9b && zero(2, 6)) return dotted(g[6] as number, g[7] as number);
+  if (g[0] === 0x2002) return dotted(g[1] as number, g[2] as number);
+  return null;
+}
+
+/**
+ * Loopback, private, link-local, CGNAT, multicast, unspecified, documentation and transition
+ * ranges; an IPv6 address that embeds an IPv4 one (mapped, NAT64, 6to4) is judged by that one.
+ */
 export function isPrivateAddress(address: string): boolean {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1];
-  if (mapped) return blocked.check(mapped, 'ipv4');
-  const family = isIP(address);
+  const family = isIP(address.replace(/%.*$/, ''));
   if (family === 0) return true;
-  return blocked.check(address, family === 4 ? 'ipv4' : 'ipv6');
+  if (family === 4) return blockedV4.check(address, 'ipv4');
+  const embedded = embeddedIpv4(ipv6Groups(address));
+  if (embedded) return blockedV4.check(embedded, 'ipv4');
+  return blockedV6.check(address.replace(/%.*$/, ''), 'ipv6');
 }
 
 /** Throws for a URL whose host is a literal private address (net.connect skips lookup for those). */

@@ -3,10 +3,10 @@
 // and jitter until the retry budget is spent, then gives the event up. It runs beside the
 // workflows, never in their way: a slow or dead receiver holds only its own message's events.
 import type { Logger } from 'pino';
-import { Agent, request } from 'undici';
-import type { OutboxEvent } from '../../store/status-events';
-import { CallbackAddressRefusedError, checkLiteralHost, guardedLookup } from './address-guard';
-import { SIGNATURE_HEADER, signCallback } from './signature';
+import type { OutboxClaim, OutboxEvent } from '../../store/status-events';
+import { CallbackAddressRefusedError } from './address-guard';
+import { CallbackTransport } from './callback-transport';
+import type { PrivateTargets } from './callback-transport';
 
 export type CallbackResult = 'sent' | 'failed' | 'undeliverable' | 'refused';
 
@@ -15,27 +15,35 @@ export interface CallbackMeter {
 }
 
 export interface CallbackOutbox {
-  claim(limit: number, leaseMs: number): Promise<OutboxEvent[]>;
-  acknowledged(id: string): Promise<void>;
-  retryIn(id: string, delayMs: number, error: string): Promise<void>;
-  undeliverable(id: string, error: string): Promise<void>;
+  claim(
+    limit: number,
+    leaseMs: number,
+    fairness: { inFlight: ReadonlyMap<string, number>; perTenant: number },
+  ): Promise<OutboxEvent[]>;
+  acknowledged(claim: OutboxClaim): Promise<void>;
+  retryIn(claim: OutboxClaim, delayMs: number, error: string): Promise<void>;
+  undeliverable(claim: OutboxClaim, error: string): Promise<void>;
 }
 
 export interface CallbackSenderOptions {
   outbox: CallbackOutbox;
-  secrets: { secretFor(tenant: string): Promise<string | null> };
+  /** The tenant's signing secrets, current first (none: no webhook); a rotation's previous one in its grace. */
+  secrets: { secretsFor(tenant: string): Promise<string[]> };
   logger: Logger;
   meter?: CallbackMeter;
   /** An event given up on, for the audit trail. */
   onUndeliverable?: (event: OutboxEvent, error: string) => Promise<void>;
   timeoutMs: number;
-  /** Retries stop this long after the event was written. */
+  connectTimeoutMs: number;
+  /** Retries stop this long after the event was first tried (not written: a queue may wait long). */
   retryForMs: number;
   retryBaseMs: number;
   retryMaxMs: number;
-  allowPrivateHosts: boolean;
+  privateTargets: PrivateTargets;
   pollMs: number;
   concurrency: number;
+  /** In flight at once for one tenant (of `concurrency`), so one dead receiver cannot take them all. */
+  concurrencyPerTenant: number;
 }
 
 /** A failure's code for logs and the outbox row: never the URL, a header or the body. */
@@ -51,19 +59,16 @@ const refused = (err: unknown) =>
   (err as { name?: unknown }).name === 'CallbackAddressRefusedError';
 
 export class CallbackSender {
-  private readonly agent: Agent;
+  private readonly transport: CallbackTransport;
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly perTenant = new Map<string, number>();
   private timer: NodeJS.Timeout | null = null;
   private filling: Promise<void> | null = null;
   private again = false;
   private stopped = false;
 
   constructor(private readonly o: CallbackSenderOptions) {
-    this.agent = new Agent({
-      connect: { lookup: guardedLookup(o.allowPrivateHosts), timeout: o.timeoutMs },
-      headersTimeout: o.timeoutMs,
-      bodyTimeout: o.timeoutMs,
-    });
+    this.transport = new CallbackTransport(o);
   }
 
   start(): void {
@@ -76,7 +81,7 @@ export class CallbackSender {
     if (this.timer) clearInterval(this.timer);
     await this.filling;
     await Promise.all(this.inFlight);
-    await this.agent.close();
+    await this.transport.close();
   }
 
   wake(): void {
@@ -101,16 +106,23 @@ export class CallbackSender {
     let events: OutboxEvent[];
     try {
       // The lease outlasts a POST's timeout, so a live sender always settles before it runs out.
-      events = await this.o.outbox.claim(free, this.o.timeoutMs * 3 + 5_000);
+      events = await this.o.outbox.claim(free, this.o.timeoutMs * 3 + 5_000, {
+        inFlight: this.perTenant,
+        perTenant: this.o.concurrencyPerTenant,
+      });
     } catch (err) {
       this.o.logger.warn({ err: codeOf(err) }, 'status event outbox claim failed');
       return;
     }
     for (const event of events) {
+      this.perTenant.set(event.tenant, (this.perTenant.get(event.tenant) ?? 0) + 1);
       const sending: Promise<void> = this.deliver(event)
         .catch((err: unknown) => this.o.logger.warn({ err: codeOf(err) }, 'status event not settled'))
         .finally(() => {
           this.inFlight.delete(sending);
+          const left = (this.perTenant.get(event.tenant) ?? 1) - 1;
+          if (left > 0) this.perTenant.set(event.tenant, left);
+          else this.perTenant.delete(event.tenant);
           this.wake();
         });
       this.inFlight.add(sending);
@@ -120,11 +132,11 @@ export class CallbackSender {
   private async deliver(e: OutboxEvent): Promise<void> {
     let failure: string;
     try {
-      const secret = await this.o.secrets.secretFor(e.tenant);
-      if (!secret) return await this.giveUp(e, 'NO_WEBHOOK_SECRET', 'undeliverable');
-      const status = await this.post(e, secret);
+      const secrets = await this.o.secrets.secretsFor(e.tenant);
+      if (secrets.length === 0) return await this.giveUp(e, 'NO_WEBHOOK_SECRET', 'undeliverable');
+      const status = await this.transport.post(e.url, JSON.stringify(e.event), secrets);
       if (status >= 200 && status < 300) {
-        await this.o.outbox.acknowledged(e.id);
+        await this.o.outbox.acknowledged(e);
         this.o.meter?.counted('sent');
         return;
       }
@@ -133,7 +145,7 @@ export class CallbackSender {
       if (refused(err)) return this.giveUp(e, 'ADDRESS_REFUSED', 'refused');
       failure = codeOf(err);
     }
-    if (Date.now() - e.createdAt.getTime() >= this.o.retryForMs)
+    if (Date.now() - e.firstAttemptAt.getTime() >= this.o.retryForMs)
       return this.giveUp(e, failure, 'undeliverable');
     const ceiling = Math.min(this.o.retryMaxMs, this.o.retryBaseMs * 2 ** Math.min(e.attempts - 1, 30));
     // Jitter (half to all of the step): receivers coming back are not hit by every sender at once.
@@ -149,30 +161,11 @@ export class CallbackSender {
       },
       'status callback not acknowledged; retrying',
     );
-    await this.o.outbox.retryIn(e.id, delay, failure);
-  }
-
-  private async post(e: OutboxEvent, secret: string): Promise<number> {
-    const url = new URL(e.url);
-    checkLiteralHost(url, this.o.allowPrivateHosts);
-    const body = JSON.stringify(e.event);
-    const res = await request(url, {
-      method: 'POST',
-      body,
-      headers: {
-        'content-type': 'application/json',
-        'user-agent': 'Switchboard-Callbacks/1',
-        [SIGNATURE_HEADER.toLowerCase()]: signCallback(secret, body),
-      },
-      dispatcher: this.agent,
-      signal: AbortSignal.timeout(this.o.timeoutMs),
-    });
-    await res.body.dump();
-    return res.statusCode;
+    await this.o.outbox.retryIn(e, delay, failure);
   }
 
   private async giveUp(e: OutboxEvent, error: string, result: 'undeliverable' | 'refused'): Promise<void> {
-    await this.o.outbox.undeliverable(e.id, error);
+    await this.o.outbox.undeliverable(e, error);
     this.o.meter?.counted(result);
     this.o.logger.warn(
       { messageId: e.event.messageId, sequence: e.event.sequence, attempts: e.attempts, err: error },

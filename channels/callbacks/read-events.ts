@@ -21,8 +21,8 @@ export function withReadEvents(sink: ReceiptSink, outbox: ReadRecorder): Receipt
       if (event.eventType !== 'READ') return outcome;
       const recorded = await outbox.recordRead(event.rbmMessageId, new Date());
       // A workflow still running may not have written its first rows yet (they go out with the
-      // send's own audit write, after the hub answered); once it has finished, untracked means
-      // the message wants no callbacks.
+      // send's own audit write, after the hub answered): 'untracked' is retried. A message whose
+      // rows are written but has no events wants none ('unwanted', final: never retried).
       if (recorded === 'untracked' && outcome === 'delivered') throw new ReadBeforeTrackedError();
       return outcome;
     },

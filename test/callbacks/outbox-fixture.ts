@@ -13,7 +13,7 @@ import type { TestDatabase } from '../store/test-database';
 import { startTestReceiver } from './receiver';
 import type { TestReceiver } from './receiver';
 
-const KEY = 'ab'.repeat(32);
+export const KEY = 'ab'.repeat(32);
 export const TENANT = 'outbox-tenant';
 
 export const context = (url?: string): AuditContext => ({
@@ -52,6 +52,7 @@ export interface OutboxFixture {
   t: TestDatabase;
   audit: AuditLog;
   outbox: StatusEventOutbox;
+  webhooks: TenantWebhooks;
   receiver: TestReceiver;
   /** What the senders' meter counted since the last reset. */
   results: CallbackResult[];
@@ -74,6 +75,7 @@ export async function startOutboxFixture(prefix: string): Promise<OutboxFixture>
     t,
     audit,
     outbox,
+    webhooks,
     receiver,
     results,
     sender(o = {}) {
@@ -84,12 +86,15 @@ export async function startOutboxFixture(prefix: string): Promise<OutboxFixture>
         meter: { counted: (r) => results.push(r) },
         onUndeliverable: (e, error) => auditUndeliverable(t.db, audit, e, error),
         timeoutMs: 2000,
+        connectTimeoutMs: 1000,
         retryForMs: 60_000,
         retryBaseMs: 100,
         retryMaxMs: 300,
-        allowPrivateHosts: true,
+        // The test receivers listen on loopback.
+        privateTargets: { allowAll: true, allowed: [] },
         pollMs: 50,
         concurrency: 4,
+        concurrencyPerTenant: 4,
         ...o,
       });
       senders.push(s);

@@ -81,7 +81,7 @@ describe('status callback sender', function () {
     const given = trail.find((r) => r.event === 'callback_undeliverable');
     assert.equal(given?.seq, CALLBACK_AUDIT_LANE + 1);
     assert.equal(given?.errorCode, 'HTTP_503');
-    // Event 2 goes next (its budget ran out too: written with event 1, it gets one attempt).
+    // Event 2 goes next, with a budget of its own from its first attempt.
     await waitUntil(
       'the second event settled',
       async () => (await f.outbox.forMessage(m))[1]?.state !== 'pending',
@@ -96,7 +96,7 @@ describe('status callback sender', function () {
     const byLiteral = randomUUID();
     await f.outbox.append(context(f.receiver.url.replace('127.0.0.1', 'localhost')), delivered(byName));
     await f.outbox.append(context(f.receiver.url), delivered(byLiteral));
-    f.sender({ allowPrivateHosts: false });
+    f.sender({ privateTargets: { allowAll: false, allowed: [] } });
     await waitUntil(
       'both refused',
       async () =>

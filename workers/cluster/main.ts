@@ -10,6 +10,7 @@ import { createLogger } from '../logger';
 import { RBM_WEBHOOK_PATH } from '../receipts-server';
 import { createDatabaseIfMissing } from '../postgres';
 import { startSandboxRegions } from '../sandbox-regions';
+import { allowingSandboxReceiver } from '../sandbox-callbacks';
 import type { SandboxRegions } from '../sandbox-regions';
 import { startCluster } from './cluster';
 import type { RunningCluster } from './cluster';
@@ -68,7 +69,15 @@ async function main(): Promise<void> {
       namespace: env.TEMPORAL_NAMESPACE,
       databaseUrl: databaseUrl.toString(),
       deliveryWorkers: 2,
-      roleEnv: {},
+      // Delivery workers may call back to the sandbox's own receiver, and to no other private address.
+      roleEnv: carriers
+        ? {
+            CALLBACK_ALLOWED_PRIVATE_TARGETS: allowingSandboxReceiver(
+              env,
+              carriers.callbackReceiver,
+            ).CALLBACK_ALLOWED_PRIVATE_TARGETS.join(','),
+          }
+        : {},
       logger,
     });
     for (const p of cluster.processes.values())
