@@ -14,6 +14,7 @@ import {
   validatorCompiler,
 } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
+import type { TrustProxy } from '../config/trust-proxy';
 import { z } from 'zod';
 import { ValidationError } from '../domain/delivery-request';
 import { errorCause } from '../workers/receipts-server';
@@ -40,6 +41,8 @@ export interface ApiAppOptions {
   /** Requests per tenant (per client address before a key is known) per window. */
   rateLimit: { max: number; windowMs: number };
   logger: Logger;
+  /** API_TRUST_PROXY: the proxies in front, so request.ip (the failed-check throttle's key) is the client's. */
+  trustProxy?: TrustProxy;
   /** Told of every route as it is registered (fastify's onRoute), e.g. to check the OpenAPI document covers them. */
   onRoute?: (route: { method: string | string[]; url: string }) => void;
 }
@@ -66,9 +69,19 @@ function validationProblem(err: FastifyError) {
   return null;
 }
 
+/** A hop count as the function fastify would make of it (its types take no number). */
+function trustFunction(trust: TrustProxy) {
+  if (typeof trust !== 'number') return trust;
+  return (_address: string, hop: number) => hop < trust;
+}
+
 export async function buildApiApp(options: ApiAppOptions): Promise<FastifyInstance> {
   // Close does not wait for keep-alive clients: shutdown must not hang on them.
-  const app = Fastify({ logger: false, forceCloseConnections: true });
+  const app = Fastify({
+    logger: false,
+    forceCloseConnections: true,
+    trustProxy: trustFunction(options.trustProxy ?? false),
+  });
   const { onRoute } = options;
   if (onRoute) app.addHook('onRoute', (route) => onRoute(route));
   // JSON only (POST /v1/media takes raw files in its own scope).

@@ -90,4 +90,10 @@ export class ClientLimiter {
     window.count += 1;
     return { allowed: true };
   }
+
+  /** Gives back one request taken in the current window (a reservation that turned out not to count). */
+  refund(ip: string): void {
+    const window = this.windows.get(clientKey(ip));
+    if (window && this.now() - window.startedAt < this.windowMs && window.count > 0) window.count -= 1;
+  }
 }

@@ -80,6 +80,7 @@ export async function startApiServer(options: {
       media,
       rateLimit: { max: env.API_RATE_LIMIT, windowMs: env.API_RATE_LIMIT_WINDOW_MS },
       logger,
+      trustProxy: env.API_TRUST_PROXY,
       onRoute: options.onRoute,
     });
     const url = await app.listen({ host: env.API_HOST, port: env.API_PORT });
