@@ -14,7 +14,7 @@ import { tenantWebhooksMigration } from './tenant-webhooks';
 import { statusEventsMigration } from './status-events-schema';
 import { probeResultsMigration } from './probe-results';
 import { apiKeysMigration } from './api-keys';
-import { idempotencyRecordsMigration } from './idempotency-records';
+import { idempotencyRecordsMigration, idempotencyStartedMigration } from './idempotency-records';
 
 export interface Migration {
   id: number;
@@ -153,4 +153,6 @@ export const MIGRATIONS: Migration[] = [
   statusEventsMigration,
   // 18: the synthetic probes' results.
   probeResultsMigration,
+  // 19: whether an idempotency record's message was started.
+  idempotencyStartedMigration,
 ];
