@@ -87,13 +87,13 @@ export const messageRoutes: FastifyPluginAsyncZod<MessageRoutesOptions> = (app, 
       const notFound = () => sendProblem(reply, problem(404, 'No message of this tenant has this id.'));
       let described;
       try {
-        described = await describeMessage(options.client, request.params.id);
+        // Another tenant's message is answered exactly like a message that does not exist, and
+        // refused from the memo, before its history or the worker is asked anything.
+        described = await describeMessage(options.client, request.params.id, tenantOf(request));
       } catch (err) {
         if (err instanceof UnknownMessageError) return notFound();
         throw err;
       }
-      // Another tenant's message is answered exactly like a message that does not exist.
-      if (described.tenant !== tenantOf(request)) return notFound();
       const status = described.status;
       return reply.send({
         ...(outcomeJson(status) as Omit<z.infer<typeof messageStatusSchema>, 'step' | 'metadata' | 'links'>),
