@@ -19,6 +19,7 @@ import { z } from 'zod';
 import { ValidationError } from '../domain/delivery-request';
 import { errorCause } from '../workers/receipts-server';
 import { installApiKeyAuth } from './auth';
+import { ItemBudget } from './item-budget';
 import type { KeyVerifier } from './auth';
 import type { MessageStarter } from './message-starter';
 import { fieldErrorsOf, problem, sendProblem } from './problem';
@@ -40,6 +41,8 @@ export interface ApiAppOptions {
   media: Pick<MediaObjectStore, 'put'>;
   /** Requests per tenant (per client address before a key is known) per window. */
   rateLimit: { max: number; windowMs: number };
+  /** Messages per tenant per rateLimit window, a batch's items each one (API_ITEM_RATE_LIMIT). */
+  itemRateLimit: number;
   logger: Logger;
   /** API_TRUST_PROXY: the proxies in front, so request.ip (the failed-check throttle's key) is the client's. */
   trustProxy?: TrustProxy;
@@ -157,13 +160,15 @@ export async function buildApiApp(options: ApiAppOptions): Promise<FastifyInstan
     (_request, reply) => reply.send(app.swagger()),
   );
   app.get('/healthz', { schema: { summary: 'Liveness', tags: ['meta'] } }, () => ({ ok: true }));
+  const items = new ItemBudget({ max: options.itemRateLimit, windowMs: options.rateLimit.windowMs });
   await app.register(messageRoutes, {
+    items,
     starter: options.starter,
     client: options.client,
     namespace: options.namespace,
     cursorKey: options.cursorKey,
   });
-  await app.register(batchRoutes, { starter: options.starter, logger: options.logger });
+  await app.register(batchRoutes, { items, starter: options.starter, logger: options.logger });
   await app.register(mediaRoutes, { store: options.media });
   return app;
 }

@@ -79,6 +79,7 @@ export async function startApiServer(options: {
       cursorKey: deriveKey(secrets, 'api-cursor'),
       media,
       rateLimit: { max: env.API_RATE_LIMIT, windowMs: env.API_RATE_LIMIT_WINDOW_MS },
+      itemRateLimit: env.API_ITEM_RATE_LIMIT,
       logger,
       trustProxy: env.API_TRUST_PROXY,
       onRoute: options.onRoute,

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { outcomeJson } from '../../client/format';
 import { UnknownMessageError, describeMessage } from '../../client/message-status';
 import { tenantOf } from '../auth';
+import type { ItemBudget } from '../item-budget';
 import { listMessages } from '../message-list';
 import type { ListDeps } from '../message-list';
 import { messageLink } from '../message-starter';
@@ -20,6 +21,7 @@ import {
 
 export interface MessageRoutesOptions extends ListDeps {
   starter: MessageStarter;
+  items: ItemBudget;
 }
 
 /** A message with an inline file (512 KiB, base64) fits; anything larger is refused unread (413). */
@@ -54,6 +56,7 @@ export const messageRoutes: FastifyPluginAsyncZod<MessageRoutesOptions> = (app, 
       },
     },
     async (request, reply) => {
+      if (!options.items.take(tenantOf(request), 1, reply)) return reply;
       const result = await options.starter.start(
         tenantOf(request),
         request.body,
