@@ -27,6 +27,8 @@ import { batchRoutes } from './routes/batch';
 import { mediaRoutes } from './routes/media';
 import { messageRoutes } from './routes/messages';
 import type { MediaObjectStore } from '../store/media-objects';
+import type { KeyPackageSource } from '../e2ee/key-directory';
+import { keyPackageRoutes } from './routes/key-packages';
 
 export const OPENAPI_PATH = '/openapi.json';
 export const DOCS_PREFIX = '/docs';
@@ -39,6 +41,8 @@ export interface ApiAppOptions {
   /** Keys the list cursors' HMAC. */
   cursorKey: string;
   media: Pick<MediaObjectStore, 'put'>;
+  /** The key directory, for apps that seal E2EE themselves with only their API key. */
+  keyPackages: KeyPackageSource;
   /** Requests per tenant (per client address before a key is known) per window. */
   rateLimit: { max: number; windowMs: number };
   /** Messages per tenant per rateLimit window, a batch's items each one (API_ITEM_RATE_LIMIT). */
@@ -170,5 +174,6 @@ export async function buildApiApp(options: ApiAppOptions): Promise<FastifyInstan
   });
   await app.register(batchRoutes, { items, starter: options.starter, logger: options.logger });
   await app.register(mediaRoutes, { store: options.media });
+  await app.register(keyPackageRoutes, { directory: options.keyPackages, logger: options.logger });
   return app;
 }
