@@ -14,10 +14,12 @@ import {
   validatorCompiler,
 } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
+import type { TrustProxy } from '../config/trust-proxy';
 import { z } from 'zod';
 import { ValidationError } from '../domain/delivery-request';
 import { errorCause } from '../workers/receipts-server';
 import { installApiKeyAuth } from './auth';
+import { ItemBudget } from './item-budget';
 import type { KeyVerifier } from './auth';
 import type { MessageStarter } from './message-starter';
 import { fieldErrorsOf, problem, sendProblem } from './problem';
@@ -25,6 +27,8 @@ import { batchRoutes } from './routes/batch';
 import { mediaRoutes } from './routes/media';
 import { messageRoutes } from './routes/messages';
 import type { MediaObjectStore } from '../store/media-objects';
+import type { KeyPackageSource } from '../e2ee/key-directory';
+import { keyPackageRoutes } from './routes/key-packages';
 
 export const OPENAPI_PATH = '/openapi.json';
 export const DOCS_PREFIX = '/docs';
@@ -37,9 +41,15 @@ export interface ApiAppOptions {
   /** Keys the list cursors' HMAC. */
   cursorKey: string;
   media: Pick<MediaObjectStore, 'put'>;
+  /** The key directory, for apps that seal E2EE themselves with only their API key. */
+  keyPackages: KeyPackageSource;
   /** Requests per tenant (per client address before a key is known) per window. */
   rateLimit: { max: number; windowMs: number };
+  /** Messages per tenant per rateLimit window, a batch's items each one (API_ITEM_RATE_LIMIT). */
+  itemRateLimit: number;
   logger: Logger;
+  /** API_TRUST_PROXY: the proxies in front, so request.ip (the failed-check throttle's key) is the client's. */
+  trustProxy?: TrustProxy;
   /** Told of every route as it is registered (fastify's onRoute), e.g. to check the OpenAPI document covers them. */
   onRoute?: (route: { method: string | string[]; url: string }) => void;
 }
@@ -66,9 +76,19 @@ function validationProblem(err: FastifyError) {
   return null;
 }
 
+/** A hop count as the function fastify would make of it (its types take no number). */
+function trustFunction(trust: TrustProxy) {
+  if (typeof trust !== 'number') return trust;
+  return (_address: string, hop: number) => hop < trust;
+}
+
 export async function buildApiApp(options: ApiAppOptions): Promise<FastifyInstance> {
   // Close does not wait for keep-alive clients: shutdown must not hang on them.
-  const app = Fastify({ logger: false, forceCloseConnections: true });
+  const app = Fastify({
+    logger: false,
+    forceCloseConnections: true,
+    trustProxy: trustFunction(options.trustProxy ?? false),
+  });
   const { onRoute } = options;
   if (onRoute) app.addHook('onRoute', (route) => onRoute(route));
   // JSON only (POST /v1/media takes raw files in its own scope).
@@ -144,13 +164,16 @@ export async function buildApiApp(options: ApiAppOptions): Promise<FastifyInstan
     (_request, reply) => reply.send(app.swagger()),
   );
   app.get('/healthz', { schema: { summary: 'Liveness', tags: ['meta'] } }, () => ({ ok: true }));
+  const items = new ItemBudget({ max: options.itemRateLimit, windowMs: options.rateLimit.windowMs });
   await app.register(messageRoutes, {
+    items,
     starter: options.starter,
     client: options.client,
     namespace: options.namespace,
     cursorKey: options.cursorKey,
   });
-  await app.register(batchRoutes, { starter: options.starter, logger: options.logger });
+  await app.register(batchRoutes, { items, starter: options.starter, logger: options.logger });
   await app.register(mediaRoutes, { store: options.media });
+  await app.register(keyPackageRoutes, { directory: options.keyPackages, logger: options.logger });
   return app;
 }

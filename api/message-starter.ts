@@ -14,9 +14,9 @@ import type { IdempotencyRecords } from '../store/idempotency-records';
 import { deliverMessage } from '../workflows';
 import { SwitchboardTenantKey } from '../workflows/definitions';
 import { checkMessage } from './message-input';
-import type { MediaInput } from './message-input';
+import type { CheckedMessage, MediaInput } from './message-input';
 import { problem } from './problem';
-import type { Problem } from './problem';
+import type { FieldError, Problem } from './problem';
 import { MAX_IDEMPOTENCY_KEY_CHARS } from './schemas';
 import type { Accepted, MessageInput } from './schemas';
 
@@ -44,6 +44,41 @@ function canonical(value: unknown): string {
   return JSON.stringify(value);
 }
 
+const refused = (errors: FieldError[]): StartResult => ({
+  problem: problem(400, 'The message was refused; nothing was started.', errors),
+});
+
+const mediaRefOf = (m: MediaRef): MediaRef => ({
+  mediaId: m.mediaId,
+  contentType: m.contentType,
+  fileName: m.fileName,
+  bytes: m.bytes,
+});
+
+/** The workflow's input; `media` is the upload's reference, or absent until an inline file is stored. */
+function requestOf(
+  tenant: string,
+  messageId: string,
+  message: CheckedMessage,
+  upload: MediaRef | null,
+): DeliveryRequest {
+  return {
+    messageId,
+    to: message.to,
+    text: message.text,
+    ...(message.textIsNotice ? { textIsNotice: true } : {}),
+    ...(message.e2eePayload ? { e2eePayload: message.e2eePayload } : {}),
+    ...(upload ? { media: upload } : {}),
+    flow: message.flow,
+    e2ee: message.e2ee,
+    tenant,
+    region: message.region,
+    submittedAt: new Date().toISOString(),
+    ...(message.rcsCopy ? { rcsCopy: true } : {}),
+    ...(message.statusCallbackUrl ? { statusCallbackUrl: message.statusCallbackUrl } : {}),
+  };
+}
+
 export const messageLink = (messageId: string) => `/v1/messages/${messageId}`;
 
 export class MessageStarter {
@@ -57,27 +92,31 @@ export class MessageStarter {
         ? [{ field: 'Idempotency-Key', detail: `1 to ${MAX_IDEMPOTENCY_KEY_CHARS} characters` }]
         : [];
     if ('errors' in result || keyErrors.length)
-      return {
-        problem: problem(400, 'The message was refused; nothing was started.', [
-          ...('errors' in result ? result.errors : []),
-          ...keyErrors,
-        ]),
-      };
+      return refused([...('errors' in result ? result.errors : []), ...keyErrors]);
     const message = result.ok;
     const messageId = idempotencyKey
       ? keyedMessageId(this.deps.messageIdKey, tenant, idempotencyKey)
       : randomUUID();
-    let media: MediaRef | null;
+    // Every check, the worker's own included, before the Idempotency-Key is claimed or an inline
+    // file stored: a refused request leaves neither a record nor a file behind.
+    let request: DeliveryRequest;
     try {
-      media = message.media ? await this.resolveMedia(message.media, tenant) : null;
+      const upload =
+        message.media?.kind === 'ref' ? await this.loadUpload(message.media.mediaId, tenant) : null;
+      // An inline file was checked by checkMessage; its reference exists once it is stored.
+      request = validateDeliveryRequest(requestOf(tenant, messageId, message, upload));
     } catch (err) {
       if (!(err instanceof ValidationError)) throw err;
-      return {
-        problem: problem(400, 'The message was refused; nothing was started.', [
-          { field: err.field, detail: err.expected },
-        ]),
-      };
+      return refused([{ field: err.field, detail: err.expected }]);
     }
+    const accepted = (created: boolean): StartResult => ({
+      accepted: {
+        messageId,
+        created,
+        encrypted: !!message.e2eePayload,
+        links: { self: messageLink(messageId) },
+      },
+    });
     if (idempotencyKey) {
       const bodyHash = createHmac('sha256', this.deps.bodyHashKey).update(canonical(input)).digest();
       const claim = await this.deps.records.claim(tenant, messageId, bodyHash);
@@ -94,42 +133,14 @@ export class MessageStarter {
             ],
           ),
         };
+      // Started before: answered from the record, even once Temporal's retention forgot the workflow.
+      if (claim === 'same-body-started') return accepted(false);
     }
-    const request: DeliveryRequest = {
-      messageId,
-      to: message.to,
-      text: message.text,
-      ...(message.textIsNotice ? { textIsNotice: true } : {}),
-      ...(message.e2eePayload ? { e2eePayload: message.e2eePayload } : {}),
-      ...(media ? { media } : {}),
-      flow: message.flow,
-      e2ee: message.e2ee,
-      tenant,
-      region: message.region,
-      submittedAt: new Date().toISOString(),
-      ...(message.rcsCopy ? { rcsCopy: true } : {}),
-      ...(message.statusCallbackUrl ? { statusCallbackUrl: message.statusCallbackUrl } : {}),
-    };
-    try {
-      // The worker's own check, here too: a request the worker would refuse is never started.
-      validateDeliveryRequest(request);
-    } catch (err) {
-      if (!(err instanceof ValidationError)) throw err;
-      return {
-        problem: problem(400, 'The message was refused; nothing was started.', [
-          { field: err.field, detail: err.expected },
-        ]),
-      };
-    }
+    if (message.media?.kind === 'inline')
+      request = { ...request, media: await this.storeInline(message.media, tenant) };
     const created = await this.startWorkflow(request, message.metadata);
-    return {
-      accepted: {
-        messageId,
-        created,
-        encrypted: !!message.e2eePayload,
-        links: { self: messageLink(messageId) },
-      },
-    };
+    if (idempotencyKey) await this.deps.records.markStarted(tenant, messageId);
+    return accepted(created);
   }
 
   private async startWorkflow(
@@ -158,30 +169,21 @@ export class MessageStarter {
     }
   }
 
-  /** The claim check: an upload of this tenant's, or the inline file stored now. */
-  private async resolveMedia(input: MediaInput, tenant: string): Promise<MediaRef> {
-    if (input.kind === 'inline') {
-      const stored = await this.deps.media.put({
-        tenant,
-        data: input.data,
-        contentType: input.contentType,
-        fileName: input.fileName,
-      });
-      return {
-        mediaId: stored.mediaId,
-        contentType: stored.contentType,
-        fileName: stored.fileName,
-        bytes: stored.bytes,
-      };
-    }
+  /** The claim check's file, stored now (after every check and the idempotency claim). */
+  private async storeInline(input: MediaInput & { kind: 'inline' }, tenant: string): Promise<MediaRef> {
+    const stored = await this.deps.media.put({
+      tenant,
+      data: input.data,
+      contentType: input.contentType,
+      fileName: input.fileName,
+    });
+    return mediaRefOf(stored);
+  }
+
+  /** The claim check: an upload of this tenant's. */
+  private async loadUpload(mediaId: string, tenant: string): Promise<MediaRef> {
     try {
-      const found = await this.deps.media.load(input.mediaId, tenant);
-      return {
-        mediaId: found.mediaId,
-        contentType: found.contentType,
-        fileName: found.fileName,
-        bytes: found.bytes,
-      };
+      return mediaRefOf(await this.deps.media.load(mediaId, tenant));
     } catch (err) {
       if (err instanceof MediaObjectNotFoundError)
         throw new ValidationError('media.mediaId', 'the id of a live upload of this tenant (POST /v1/media)');

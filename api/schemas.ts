@@ -7,6 +7,7 @@ import { z } from 'zod';
 import {
   MAX_NOTICE_CHARS,
   ValidationError,
+  validBase64,
   validCallbackUrl,
   validRecipient,
   validText,
@@ -65,9 +66,16 @@ export const messageInputSchema = z
       .describe('A file delivered behind a secure link: an upload reference, or the file inline'),
     e2eePayload: z
       .strictObject({
-        ciphertext: z.string().describe('The MLS message the app sealed, base64'),
-        welcome: z.string().optional().describe('The MLS Welcome for a new group, base64'),
-        negotiationMs: z.number().describe('How long the app spent on key negotiation'),
+        ciphertext: checkedString((v) => validBase64(v, 'e2eePayload.ciphertext')).describe(
+          'The MLS message the app sealed, base64',
+        ),
+        welcome: checkedString((v) => validBase64(v, 'e2eePayload.welcome'))
+          .optional()
+          .describe('The MLS Welcome for a new group, base64'),
+        negotiationMs: z
+          .number()
+          .min(0)
+          .describe('How long the app spent on key negotiation (ms, 0 or more)'),
         newGroup: z.boolean(),
       })
       .optional()

@@ -74,8 +74,11 @@ export class ClientLimiter {
     };
   }
 
-  /** Counts one request from this client, or refuses it once the client has used up its window. */
-  take(ip: string): Admission {
+  /**
+   * Counts one request (or `weight` of them, all or none) from this client, or refuses it once
+   * they would not fit in what is left of the client's window.
+   */
+  take(ip: string, weight = 1): Admission {
     const key = clientKey(ip);
     const now = this.now();
     let window = this.windows.get(key);
@@ -83,11 +86,17 @@ export class ClientLimiter {
       window = { startedAt: now, count: 0 };
       this.windows.set(key, window);
     }
-    if (window.count >= this.limit) {
+    if (window.count + weight > this.limit) {
       const left = window.startedAt + this.windowMs - now;
       return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(left / 1000)) };
     }
-    window.count += 1;
+    window.count += weight;
     return { allowed: true };
+  }
+
+  /** Gives back one request taken in the current window (a reservation that turned out not to count). */
+  refund(ip: string): void {
+    const window = this.windows.get(clientKey(ip));
+    if (window && this.now() - window.startedAt < this.windowMs && window.count > 0) window.count -= 1;
   }
 }

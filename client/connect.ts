@@ -16,11 +16,14 @@ import { SwitchboardClient } from './switchboard-client';
 import { HttpMediaUploader } from './media-uploader';
 import { SwitchboardHttpClient } from './http-client';
 import { temporalConnectionOptions } from '../config/temporal-connection';
+import { ApiKeyPackages } from './api-key-packages';
+import type { KeyPackageSource } from '../e2ee/key-directory';
 
 const DEFAULT_TENANT = 'default';
 
 /** The CLI as a sending app: one MLS sender per tenant, its state under DATA_DIR, encrypted at rest. */
-function appSealer(env: Env, secrets: Secrets, dir: string): MessageSealer {
+/** `directory`: where KeyPackages come from (the key directory with its token, or the REST API with the API key). */
+function appSealer(env: Env, secrets: Secrets, dir: string, directory?: KeyPackageSource): MessageSealer {
   const baseUrl = `http://${env.RECEIPTS_HOST}:${env.RECEIPTS_PORT}`;
   const bearerToken = keyDirectoryToken(env, secrets);
   // One sending app per tenant, each with its own MLS state; an escrowed tenant's app adds the
@@ -31,7 +34,7 @@ function appSealer(env: Env, secrets: Secrets, dir: string): MessageSealer {
       key: Buffer.from(deriveKey(secrets, 'app-e2ee-state'), 'hex'),
     });
     return new E2eeSender({
-      directory: new HttpKeyDirectory({ baseUrl, bearerToken }),
+      directory: directory ?? new HttpKeyDirectory({ baseUrl, bearerToken }),
       store,
       identity: await loadOrCreateSenderIdentity(store),
       escrow: await fetchEscrowMember({ baseUrl, bearerToken, tenant }),
@@ -81,9 +84,12 @@ export function connectHttpFromEnv(env = loadConfig()): SwitchboardHttpClient {
   if (!env.SWITCHBOARD_API_KEY) throw new ConfigError('SWITCHBOARD_API_KEY: required for the REST API');
   const dir = dataDir(env);
   const secrets = resolveSecrets({ ...env, DATA_DIR: dir });
+  const baseUrl = env.SWITCHBOARD_API_URL ?? `http://${env.API_HOST}:${env.API_PORT}`;
+  const apiKey = env.SWITCHBOARD_API_KEY;
   return new SwitchboardHttpClient({
-    baseUrl: env.SWITCHBOARD_API_URL ?? `http://${env.API_HOST}:${env.API_PORT}`,
-    apiKey: env.SWITCHBOARD_API_KEY,
-    e2ee: appSealer(env, secrets, dir),
+    baseUrl,
+    apiKey,
+    // KeyPackages through the API with the key: no key directory token needed to seal.
+    e2ee: appSealer(env, secrets, dir, new ApiKeyPackages({ baseUrl, apiKey })),
   });
 }

@@ -63,6 +63,7 @@ export class SwitchboardHttpClient {
       flow: valid.flow,
       e2ee: valid.e2ee,
       ...(valid.rcsCopy ? { rcsCopy: true } : {}),
+      ...(valid.statusCallbackUrl ? { statusCallbackUrl: valid.statusCallbackUrl } : {}),
       ...(sealed.payload ? { e2eePayload: sealed.payload } : {}),
       ...(valid.media
         ? {

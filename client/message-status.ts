@@ -23,8 +23,16 @@ export interface DescribedMessage {
   metadata: Record<string, string> | null;
 }
 
-/** A message's status and owner, running or finished; UnknownMessageError when there is none. */
-export async function describeMessage(client: Client, messageId: string): Promise<DescribedMessage> {
+/**
+ * A message's status and owner, running or finished; UnknownMessageError when there is none, or
+ * when `tenant` is given and the message is another tenant's: that is decided from the memo alone,
+ * before its history or the worker (result, query) is asked anything.
+ */
+export async function describeMessage(
+  client: Client,
+  messageId: string,
+  tenant?: string,
+): Promise<DescribedMessage> {
   const handle = client.workflow.getHandle<typeof deliverMessage>(workflowIdFor(messageId));
   let description;
   try {
@@ -38,6 +46,7 @@ export async function describeMessage(client: Client, messageId: string): Promis
     tenant: typeof memo.tenant === 'string' ? memo.tenant : null,
     metadata: (memo.metadata as Record<string, string> | undefined) ?? null,
   };
+  if (tenant !== undefined && owner.tenant !== tenant) throw new UnknownMessageError(messageId);
   if (description.status.name === 'COMPLETED') {
     const outcome = await handle.result();
     return { status: { ...outcome, step: outcome.status }, ...owner };

@@ -135,6 +135,8 @@ export const envSchema = z.object({
   API_PORT: port.default(8094),
   API_RATE_LIMIT: z.coerce.number().int().min(1).default(600),
   API_RATE_LIMIT_WINDOW_MS: ms.default(60_000),
+  API_TRUST_PROXY: trustProxySchema.default(false),
+  API_ITEM_RATE_LIMIT: z.coerce.number().int().min(1).default(6000),
   // Apps and the CLI: with a key, `switchboard send` and `status` go through the REST API.
   SWITCHBOARD_API_KEY: z.string().min(1).optional(),
   SWITCHBOARD_API_URL: z.url().optional(),

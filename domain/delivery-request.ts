@@ -124,7 +124,8 @@ function optionalTrue(input: Record<string, unknown>, field: string, allowed: bo
   if (!allowed) throw new ValidationError(field, `only ${when}`);
 }
 
-function validBase64(value: unknown, field: string): void {
+/** A base64 string of 1 to 64 KiB: an app-sealed E2EE part. */
+export function validBase64(value: unknown, field: string): void {
   if (
     typeof value !== 'string' ||
     value.length === 0 ||

@@ -277,7 +277,8 @@ function errorCodeOf(text: string): string | null {
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
-function decodeClaim(text: string): ClaimedKeyPackage[] {
+/** A claim answer's devices (the REST API answers the same shape); KeyDirectoryHttpError when it is not one. */
+export function decodeClaim(text: string): ClaimedKeyPackage[] {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

@@ -74,6 +74,9 @@ const info = (r: Row): ApiKeyInfo => ({
   revokedAt: r.revoked_at ? r.revoked_at.toISOString() : null,
 });
 
+const fingerprintOf = (keyId: string, secret: string) =>
+  createHash('sha256').update(`${keyId}\0${secret}`).digest();
+
 export class ApiKeyStore {
   /** Secrets already proven against their row's hash (SHA-256 of key id and secret): scrypt once per key and process. */
   private readonly proven = new Map<string, Buffer>();
@@ -132,6 +135,16 @@ export class ApiKeyStore {
     return true;
   }
 
+  /**
+   * Whether this exact key was already proven against its hash in this process: checking it again
+   * needs no scrypt, only its row (for revocation). No PostgreSQL here.
+   */
+  isProven(presented: string): boolean {
+    const parsed = parseApiKey(presented);
+    const proven = parsed && this.proven.get(parsed.keyId);
+    return !!proven && timingSafeEqual(proven, fingerprintOf(parsed.keyId, parsed.secret));
+  }
+
   /** The live key a presented string stands for, or null (malformed, unknown, wrong secret, revoked). */
   async verify(presented: string): Promise<ApiKeyInfo | null> {
     const parsed = parseApiKey(presented);
@@ -142,7 +155,7 @@ export class ApiKeyStore {
     );
     const row = rows[0];
     if (!row || row.revoked_at) return null;
-    const fingerprint = createHash('sha256').update(`${parsed.keyId}\0${parsed.secret}`).digest();
+    const fingerprint = fingerprintOf(parsed.keyId, parsed.secret);
     const proven = this.proven.get(row.id);
     if (proven && timingSafeEqual(proven, fingerprint)) return info(row);
     const hash = await scryptAsync(parsed.secret, row.salt, HASH_BYTES);

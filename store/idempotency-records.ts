@@ -25,7 +25,25 @@ export const idempotencyRecordsMigration = {
   `,
 };
 
-export type IdempotencyClaim = 'new' | 'same-body' | 'different-body';
+// Listed in store/migrations.ts. A key whose message was started is answered from here (200),
+// even after Temporal's retention has forgotten the workflow: without it the same key and body
+// would start the message again.
+export const idempotencyStartedMigration = {
+  id: 19,
+  name: 'api idempotency records: when the message was started',
+  sql: `
+    ALTER TABLE api_idempotency ADD COLUMN started_at timestamptz;
+    DO $$
+    BEGIN
+      IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'switchboard_app') THEN
+        GRANT UPDATE (started_at) ON api_idempotency TO switchboard_app;
+      END IF;
+    END $$;
+  `,
+};
+
+/** `same-body-started`: the message this key stands for was started; start nothing. */
+export type IdempotencyClaim = 'new' | 'same-body' | 'same-body-started' | 'different-body';
 
 export class IdempotencyRecords {
   constructor(private readonly db: Database) {}
@@ -38,11 +56,22 @@ export class IdempotencyRecords {
       [tenant, messageId, bodyHash],
     );
     if ((inserted.rowCount ?? 0) > 0) return 'new';
-    const { rows } = await this.db.query<{ body_hash: Buffer }>(
-      'SELECT body_hash FROM api_idempotency WHERE tenant = $1 AND message_id = $2',
+    const { rows } = await this.db.query<{ body_hash: Buffer; started_at: Date | null }>(
+      'SELECT body_hash, started_at FROM api_idempotency WHERE tenant = $1 AND message_id = $2',
       [tenant, messageId],
     );
-    return rows[0]?.body_hash.equals(bodyHash) ? 'same-body' : 'different-body';
+    const row = rows[0];
+    if (!row?.body_hash.equals(bodyHash)) return 'different-body';
+    return row.started_at ? 'same-body-started' : 'same-body';
+  }
+
+  /** After the workflow was started (or found started): later claims start nothing. */
+  async markStarted(tenant: string, messageId: string): Promise<void> {
+    await this.db.query(
+      `UPDATE api_idempotency SET started_at = now()
+       WHERE tenant = $1 AND message_id = $2 AND started_at IS NULL`,
+      [tenant, messageId],
+    );
   }
 
   async count(tenant: string): Promise<number> {

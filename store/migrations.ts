@@ -14,7 +14,7 @@ import { tenantWebhooksMigration } from './tenant-webhooks';
 import { statusEventsMigration } from './status-events-schema';
 import { probeResultsMigration } from './probe-results';
 import { apiKeysMigration } from './api-keys';
-import { idempotencyRecordsMigration } from './idempotency-records';
+import { idempotencyRecordsMigration, idempotencyStartedMigration } from './idempotency-records';
 import { statusEventsHardeningMigration } from './status-events-hardening';
 
 export interface Migration {
@@ -154,6 +154,8 @@ export const MIGRATIONS: Migration[] = [
   statusEventsMigration,
   // 18: the synthetic probes' results.
   probeResultsMigration,
+  // 19: whether an idempotency record's message was started.
+  idempotencyStartedMigration,
   // 20: the status events' hardening (first attempt, claim binding, grace secrets).
   statusEventsHardeningMigration,
 ];

@@ -13,6 +13,7 @@ import type { Secrets } from '../config/secrets';
 import { ApiKeyStore } from '../store/api-keys';
 import { AuditLog } from '../store/audit-log';
 import { openDatabase } from '../store/database';
+import { PostgresKeyDirectory } from '../e2ee/key-directory';
 import { IdempotencyRecords } from '../store/idempotency-records';
 import { MediaObjectStore } from '../store/media-objects';
 import { migrate } from '../store/migrate';
@@ -79,8 +80,11 @@ export async function startApiServer(options: {
       namespace: env.TEMPORAL_NAMESPACE,
       cursorKey: deriveKey(secrets, 'api-cursor'),
       media,
+      keyPackages: new PostgresKeyDirectory(db, deriveKey(secrets, 'key-directory')),
       rateLimit: { max: env.API_RATE_LIMIT, windowMs: env.API_RATE_LIMIT_WINDOW_MS },
+      itemRateLimit: env.API_ITEM_RATE_LIMIT,
       logger,
+      trustProxy: env.API_TRUST_PROXY,
       onRoute: options.onRoute,
     });
     const url = await app.listen({ host: env.API_HOST, port: env.API_PORT });

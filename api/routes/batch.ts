@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { Logger } from 'pino';
 import { errorCause } from '../../workers/receipts-server';
 import { tenantOf } from '../auth';
+import type { ItemBudget } from '../item-budget';
 import type { MessageStarter, StartResult } from '../message-starter';
 import { fieldErrorsOf, problem, problemResponses, problemSchema } from '../problem';
 import { acceptedSchema, batchEnvelopeSchema, batchInputSchema, batchItemSchema } from '../schemas';
@@ -28,10 +29,11 @@ function itemResult(index: number, result: StartResult): ItemResult {
   return { index, status: result.accepted.created ? 202 : 200, message: result.accepted };
 }
 
-export const batchRoutes: FastifyPluginAsyncZod<{ starter: MessageStarter; logger: Logger }> = (
-  app,
-  options,
-) => {
+export const batchRoutes: FastifyPluginAsyncZod<{
+  starter: MessageStarter;
+  items: ItemBudget;
+  logger: Logger;
+}> = (app, options) => {
   app.post(
     '/v1/messages::batch',
     {
@@ -52,12 +54,16 @@ export const batchRoutes: FastifyPluginAsyncZod<{ starter: MessageStarter; logge
           200: batchResultSchema,
           ...problemResponses,
           413: problemSchema.describe('The body is over 4 MiB'),
+          429: problemSchema.describe(
+            'Over the tenant’s requests, or its messages (each item counts), per window',
+          ),
         },
       },
     },
     async (request, reply) => {
       const tenant = tenantOf(request);
       const items = (request.body as { messages: unknown[] }).messages;
+      if (!options.items.take(tenant, items.length, reply)) return reply;
       const results: ItemResult[] = new Array<ItemResult>(items.length);
       let next = 0;
       const worker = async () => {

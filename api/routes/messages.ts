@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { outcomeJson } from '../../client/format';
 import { UnknownMessageError, describeMessage } from '../../client/message-status';
 import { tenantOf } from '../auth';
+import type { ItemBudget } from '../item-budget';
 import { listMessages } from '../message-list';
 import type { ListDeps } from '../message-list';
 import { messageLink } from '../message-starter';
@@ -20,6 +21,7 @@ import {
 
 export interface MessageRoutesOptions extends ListDeps {
   starter: MessageStarter;
+  items: ItemBudget;
 }
 
 /** A message with an inline file (512 KiB, base64) fits; anything larger is refused unread (413). */
@@ -54,6 +56,7 @@ export const messageRoutes: FastifyPluginAsyncZod<MessageRoutesOptions> = (app, 
       },
     },
     async (request, reply) => {
+      if (!options.items.take(tenantOf(request), 1, reply)) return reply;
       const result = await options.starter.start(
         tenantOf(request),
         request.body,
@@ -87,13 +90,13 @@ export const messageRoutes: FastifyPluginAsyncZod<MessageRoutesOptions> = (app, 
       const notFound = () => sendProblem(reply, problem(404, 'No message of this tenant has this id.'));
       let described;
       try {
-        described = await describeMessage(options.client, request.params.id);
+        // Another tenant's message is answered exactly like a message that does not exist, and
+        // refused from the memo, before its history or the worker is asked anything.
+        described = await describeMessage(options.client, request.params.id, tenantOf(request));
       } catch (err) {
         if (err instanceof UnknownMessageError) return notFound();
         throw err;
       }
-      // Another tenant's message is answered exactly like a message that does not exist.
-      if (described.tenant !== tenantOf(request)) return notFound();
       const status = described.status;
       return reply.send({
         ...(outcomeJson(status) as Omit<z.infer<typeof messageStatusSchema>, 'step' | 'metadata' | 'links'>),

@@ -57,7 +57,8 @@ describe('REST API: refusals over real HTTP', function () {
       const refused = await call(guarded.url, 'GET', '/v1/messages', { key: forged });
       assertProblem(refused, 429);
       assert.ok(Number(refused.headers.get('retry-after')) > 0);
-      // The address is refused unchecked for the rest of the minute, its good keys too.
+      // The address is refused every check that would need scrypt for the rest of the minute:
+      // a good key not yet proven here too.
       assertProblem(await call(guarded.url, 'GET', '/v1/messages', { key: apiKey }), 429);
       // Public routes are not behind a key, nor behind its throttle.
       assert.equal((await call(guarded.url, 'GET', '/healthz')).status, 200);
