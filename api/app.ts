@@ -29,6 +29,8 @@ import { messageRoutes } from './routes/messages';
 import type { MediaObjectStore } from '../store/media-objects';
 import type { KeyPackageSource } from '../e2ee/key-directory';
 import { keyPackageRoutes } from './routes/key-packages';
+import { meterRequests } from '../channels/http-meter';
+import type { HttpMeter } from '../channels/http-meter';
 
 export const OPENAPI_PATH = '/openapi.json';
 export const DOCS_PREFIX = '/docs';
@@ -48,6 +50,8 @@ export interface ApiAppOptions {
   /** Messages per tenant per rateLimit window, a batch's items each one (API_ITEM_RATE_LIMIT). */
   itemRateLimit: number;
   logger: Logger;
+  /** Counts every answer by route pattern: the delivery-endpoints SLO's input. */
+  meter?: HttpMeter;
   /** API_TRUST_PROXY: the proxies in front, so request.ip (the failed-check throttle's key) is the client's. */
   trustProxy?: TrustProxy;
   /** Told of every route as it is registered (fastify's onRoute), e.g. to check the OpenAPI document covers them. */
@@ -90,6 +94,7 @@ export async function buildApiApp(options: ApiAppOptions): Promise<FastifyInstan
     trustProxy: trustFunction(options.trustProxy ?? false),
   });
   const { onRoute } = options;
+  meterRequests(app, options.meter);
   if (onRoute) app.addHook('onRoute', (route) => onRoute(route));
   // JSON only (POST /v1/media takes raw files in its own scope).
   app.removeContentTypeParser('text/plain');

@@ -37,6 +37,7 @@ export async function startApiServer(options: {
   databaseUrl: string;
   logger: Logger;
   onRoute?: ApiAppOptions['onRoute'];
+  meter?: ApiAppOptions['meter'];
 }): Promise<RunningApiServer> {
   const { env, secrets } = options;
   const logger = options.logger.child({ component: 'api' });
@@ -86,6 +87,7 @@ export async function startApiServer(options: {
       logger,
       trustProxy: env.API_TRUST_PROXY,
       onRoute: options.onRoute,
+      meter: options.meter,
     });
     const url = await app.listen({ host: env.API_HOST, port: env.API_PORT });
     return {

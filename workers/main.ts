@@ -14,6 +14,7 @@ import { ALL_SERVICES, SERVICE_ROLES, parseServices } from './service-roles';
 import { startWorker } from './worker';
 import { ensureProbeSchedules } from './probes';
 import { startApiServer } from './api-server';
+import { httpMeter } from '../metrics';
 
 async function main(argv: string[]): Promise<void> {
   const options = new Command('main')
@@ -48,7 +49,14 @@ async function main(argv: string[]): Promise<void> {
   if (services.has('guards'))
     await ensureProbeSchedules(worker.client, env, logger.child({ component: 'probes' }));
   const api = services.has('api')
-    ? await startApiServer({ env, secrets, temporalAddress, databaseUrl: env.DATABASE_URL, logger })
+    ? await startApiServer({
+        env,
+        secrets,
+        temporalAddress,
+        databaseUrl: env.DATABASE_URL,
+        logger,
+        meter: httpMeter(worker.metrics, 'api'),
+      })
     : null;
   const stop = () => {
     guards?.stop();

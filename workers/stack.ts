@@ -16,6 +16,7 @@ import { superviseGuards } from './guards';
 import { ensureProbeSchedules } from './probes';
 import { startWorker } from './worker';
 import { startApiServer } from './api-server';
+import { httpMeter } from '../metrics';
 import { allowingSandboxReceiver } from './sandbox-callbacks';
 
 async function main(): Promise<void> {
@@ -97,7 +98,14 @@ async function main(): Promise<void> {
     const probed = await ensureProbeSchedules(worker.client, env, logger.child({ component: 'probes' }));
     if (probed.length)
       logger.info({ regions: probed, everyMs: env.PROBE_INTERVAL_MS }, 'synthetic probes scheduled');
-    const api = await startApiServer({ env, secrets, temporalAddress, databaseUrl: pg.url, logger });
+    const api = await startApiServer({
+      env,
+      secrets,
+      temporalAddress,
+      databaseUrl: pg.url,
+      logger,
+      meter: httpMeter(worker.metrics, 'api'),
+    });
     stops.push(() => api.close());
     logger.info(`REST API: ${api.url} (docs ${api.url}/docs; keys: npx switchboard apikey create)`);
     void worker.done.catch((err: unknown) => {

@@ -46,6 +46,8 @@ export interface RunningWorker {
   metricsUrl: string;
   /** The operator dashboard, on the same server. */
   dashboardUrl: string;
+  /** The process's registry, for the roles started beside the worker (the API). */
+  metrics: metering.SwitchboardMetrics;
   shutdown(): Promise<void>;
 }
 
@@ -236,6 +238,7 @@ async function assemble(
     shortlinksUrl: page?.url ?? '',
     receiptsUrl,
     metricsUrl: metricsServer.url,
+    metrics,
     dashboardUrl: metricsServer.url.replace(/\/metrics$/, DASHBOARD_PATH),
     async shutdown() {
       for (const w of workers) w.shutdown();

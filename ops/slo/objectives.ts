@@ -44,7 +44,8 @@ export const OBJECTIVES: readonly Objective[] = [
   },
   {
     name: 'delivery-endpoints-availability',
-    description: 'RBM webhook, key directory, media upload and shortlink pages answer without a 5xx',
+    description:
+      'the REST API, RBM webhook, key directory, media upload and shortlink pages answer without a 5xx',
     target: 0.999,
     prometheus: {
       kind: 'ratio',

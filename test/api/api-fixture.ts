@@ -13,6 +13,7 @@ import { TEST_SECRETS, TEST_TIMEOUTS, stack } from '../fixtures/stack';
 export async function startTestApi(
   env: Record<string, string> = {},
   onRoute?: Parameters<typeof startApiServer>[0]['onRoute'],
+  meter?: Parameters<typeof startApiServer>[0]['meter'],
 ): Promise<RunningApiServer> {
   const { temporal, taskQueue, databaseUrl, env: stackEnv } = stack();
   return startApiServer({
@@ -29,6 +30,7 @@ export async function startTestApi(
     databaseUrl,
     logger: pino({ level: 'silent' }),
     onRoute,
+    meter,
   });
 }
 
