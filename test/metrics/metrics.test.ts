@@ -8,39 +8,7 @@ import { SwitchboardMetrics, deliveryMeter, labelValue } from '../../metrics';
 import { AuditLog } from '../../store/audit-log';
 import { TEST_SECRETS, stack } from '../fixtures/stack';
 import { SCENARIOS } from '../scenarios';
-
-interface Sample {
-  name: string;
-  labels: Record<string, string>;
-  value: number;
-}
-
-/** The Prometheus text format's samples (names, label sets, values); comments skipped. */
-function parseExposition(text: string): Sample[] {
-  const samples: Sample[] = [];
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)/.exec(line);
-    assert.ok(m, `not a sample line: ${line}`);
-    const labels: Record<string, string> = {};
-    for (const l of (m[3] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) {
-      labels[l[1] as string] = (l[2] as string).replace(/\\(.)/g, '$1');
-    }
-    samples.push({ name: m[1] as string, labels, value: Number(m[4]) });
-  }
-  return samples;
-}
-
-async function scrape(url: string): Promise<Sample[]> {
-  const res = await fetch(url);
-  assert.equal(res.status, 200, url);
-  return parseExposition(await res.text());
-}
-
-const sum = (samples: Sample[], name: string, match: Record<string, string> = {}) =>
-  samples
-    .filter((s) => s.name === name && Object.entries(match).every(([k, v]) => s.labels[k] === v))
-    .reduce((a, s) => a + s.value, 0);
+import { parseExposition, scrape, sumOf } from '../fixtures/exposition';
 
 describe('metrics', function () {
   this.timeout(120_000);
@@ -74,7 +42,7 @@ describe('metrics', function () {
 
     // The traffic was counted: one outcome per message, and the carriers' and servers' metrics.
     const messages = 'switchboard_messages_total';
-    assert.equal(sum(after, messages) - sum(before, messages), SCENARIOS.length);
+    assert.equal(sumOf(after, messages) - sumOf(before, messages), SCENARIOS.length);
     const expected = new Map<string, number>();
     for (const s of SCENARIOS) {
       const key = JSON.stringify({
@@ -86,20 +54,22 @@ describe('metrics', function () {
     }
     for (const [key, n] of expected) {
       const labels = JSON.parse(key) as Record<string, string>;
-      assert.equal(sum(after, messages, labels) - sum(before, messages, labels), n, key);
+      assert.equal(sumOf(after, messages, labels) - sumOf(before, messages, labels), n, key);
     }
-    assert.ok(sum(after, 'switchboard_rcs_eligible_total') > sum(before, 'switchboard_rcs_eligible_total'));
     assert.ok(
-      sum(after, 'switchboard_http_requests_total', { process: 'receipts', route: '/rbm/events' }) > 0,
+      sumOf(after, 'switchboard_rcs_eligible_total') > sumOf(before, 'switchboard_rcs_eligible_total'),
     );
-    assert.ok(sum(after, 'switchboard_rcs_hub_requests_total', { op: 'send', status: '200' }) > 0);
-    assert.ok(sum(after, 'switchboard_routing_decisions_total', { region: 'us', result: 'ok' }) > 0);
-    assert.ok(sum(after, 'switchboard_smpp_bound_sessions', { region: 'us' }) >= 1);
-    assert.ok(sum(after, 'switchboard_smpp_submit_seconds_count', { region: 'us' }) > 0);
-    assert.ok(sum(after, 'switchboard_delivery_latency_seconds_count', { stage: 'accepted' }) > 0);
-    assert.ok(sum(after, 'switchboard_delivery_latency_seconds_count', { stage: 'delivered' }) > 0);
+    assert.ok(
+      sumOf(after, 'switchboard_http_requests_total', { process: 'receipts', route: '/rbm/events' }) > 0,
+    );
+    assert.ok(sumOf(after, 'switchboard_rcs_hub_requests_total', { op: 'send', status: '200' }) > 0);
+    assert.ok(sumOf(after, 'switchboard_routing_decisions_total', { region: 'us', result: 'ok' }) > 0);
+    assert.ok(sumOf(after, 'switchboard_smpp_bound_sessions', { region: 'us' }) >= 1);
+    assert.ok(sumOf(after, 'switchboard_smpp_submit_seconds_count', { region: 'us' }) > 0);
+    assert.ok(sumOf(after, 'switchboard_delivery_latency_seconds_count', { stage: 'accepted' }) > 0);
+    assert.ok(sumOf(after, 'switchboard_delivery_latency_seconds_count', { stage: 'delivered' }) > 0);
     assert.equal(
-      sum(after, 'switchboard_rollout_phase', { region: 'us', phase: env.ROLLOUT_DEFAULT_PHASE }),
+      sumOf(after, 'switchboard_rollout_phase', { region: 'us', phase: env.ROLLOUT_DEFAULT_PHASE }),
       1,
     );
     assert.ok(
@@ -172,9 +142,9 @@ describe('metrics', function () {
     await activities.recordAudit({ context, entries: [completed] });
 
     const samples = parseExposition((await metrics.exposition()).body);
-    assert.equal(sum(samples, 'switchboard_messages_total'), 1);
+    assert.equal(sumOf(samples, 'switchboard_messages_total'), 1);
     assert.equal(
-      sum(samples, 'switchboard_messages_total', {
+      sumOf(samples, 'switchboard_messages_total', {
         region: 'us',
         flow: 'standard',
         channel: 'rcs',
@@ -184,11 +154,11 @@ describe('metrics', function () {
       }),
       1,
     );
-    assert.equal(sum(samples, 'switchboard_rcs_eligible_total'), 1);
-    assert.equal(sum(samples, 'switchboard_rcs_fallback_total'), 0);
-    assert.equal(sum(samples, 'switchboard_delivery_latency_seconds_count', { stage: 'accepted' }), 1);
-    assert.equal(sum(samples, 'switchboard_delivery_latency_seconds_count', { stage: 'delivered' }), 1);
-    assert.equal(sum(samples, 'switchboard_receipt_latency_seconds_count', { channel: 'rcs' }), 1);
+    assert.equal(sumOf(samples, 'switchboard_rcs_eligible_total'), 1);
+    assert.equal(sumOf(samples, 'switchboard_rcs_fallback_total'), 0);
+    assert.equal(sumOf(samples, 'switchboard_delivery_latency_seconds_count', { stage: 'accepted' }), 1);
+    assert.equal(sumOf(samples, 'switchboard_delivery_latency_seconds_count', { stage: 'delivered' }), 1);
+    assert.equal(sumOf(samples, 'switchboard_receipt_latency_seconds_count', { channel: 'rcs' }), 1);
   });
 
   it('a message delivered through the real stack is counted once, with the guard’s fallback measure', async () => {
@@ -200,7 +170,7 @@ describe('metrics', function () {
     assert.equal(outcome.channel, 'sms');
     const after = await scrape(worker.metricsUrl);
     const delta = (name: string, labels: Record<string, string> = {}) =>
-      sum(after, name, labels) - sum(before, name, labels);
+      sumOf(after, name, labels) - sumOf(before, name, labels);
     assert.equal(delta('switchboard_messages_total'), 1);
     assert.equal(
       delta('switchboard_messages_total', { channel: 'sms', fallback_reason: 'rcs_receipt_timeout' }),
