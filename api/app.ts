@@ -28,6 +28,7 @@ import { mediaRoutes } from './routes/media';
 import { messageRoutes } from './routes/messages';
 import type { MediaObjectStore } from '../store/media-objects';
 import type { KeyPackageSource } from '../e2ee/key-directory';
+import type { EscrowMemberSource } from '../e2ee/escrow-member-http';
 import { keyPackageRoutes } from './routes/key-packages';
 import { meterRequests } from '../channels/http-meter';
 import type { HttpMeter } from '../channels/http-meter';
@@ -45,6 +46,8 @@ export interface ApiAppOptions {
   media: Pick<MediaObjectStore, 'put'>;
   /** The key directory, for apps that seal E2EE themselves with only their API key. */
   keyPackages: KeyPackageSource;
+  /** Escrowed tenants' members, which their apps add to new groups. */
+  escrowMembers: EscrowMemberSource;
   /** Requests per tenant (per client address before a key is known) per window. */
   rateLimit: { max: number; windowMs: number };
   /** Messages per tenant per rateLimit window, a batch's items each one (API_ITEM_RATE_LIMIT). */
@@ -179,6 +182,10 @@ export async function buildApiApp(options: ApiAppOptions): Promise<FastifyInstan
   });
   await app.register(batchRoutes, { items, starter: options.starter, logger: options.logger });
   await app.register(mediaRoutes, { store: options.media });
-  await app.register(keyPackageRoutes, { directory: options.keyPackages, logger: options.logger });
+  await app.register(keyPackageRoutes, {
+    directory: options.keyPackages,
+    escrowMembers: options.escrowMembers,
+    logger: options.logger,
+  });
   return app;
 }

@@ -1,11 +1,13 @@
-// The recipient's KeyPackages through the REST API, with the app's API key: the KeyPackageSource
-// of an HTTP-mode app's E2eeSender, so sealing needs no key directory token. Errors carry neither
+// The recipient's KeyPackages and the tenant's escrow member through the REST API, with the app's
+// API key: what an HTTP-mode app's E2eeSender reads, so sealing needs no key directory token. Errors carry neither
 // the number, the URL nor the key.
 import { request } from 'undici';
 import { E2eeKeyNegotiationError } from '../e2ee/errors';
 import type { ClaimedKeyPackage, KeyPackageSource } from '../e2ee/key-directory';
 import { KeyDirectoryHttpError, decodeClaim } from '../e2ee/key-directory-http';
-import { API_KEY_PACKAGES_PATH } from '../api/routes/key-packages';
+import { API_ESCROW_MEMBER_PATH, API_KEY_PACKAGES_PATH } from '../api/routes/key-packages';
+import { EscrowMemberFetchError, decodeEscrowMember } from '../e2ee/escrow-member-http';
+import type { EscrowMemberPublic } from '../e2ee/sender';
 
 export class ApiKeyPackages implements KeyPackageSource {
   private readonly url: string;
@@ -36,5 +38,33 @@ export class ApiKeyPackages implements KeyPackageSource {
       throw new KeyDirectoryHttpError('KEY_DIRECTORY_UNAUTHORIZED', status);
     if (status === 429 || status >= 500) throw new KeyDirectoryHttpError('KEY_DIRECTORY_UNAVAILABLE', status);
     throw new KeyDirectoryHttpError('KEY_DIRECTORY_REJECTED', status);
+  }
+}
+
+/** The key's tenant's escrow member through the REST API (null: not escrowed). Errors carry no URL or key. */
+export async function fetchEscrowMemberViaApi(options: {
+  baseUrl: string;
+  apiKey: string;
+  timeoutMs?: number;
+}): Promise<EscrowMemberPublic | null> {
+  let status: number;
+  let text: string;
+  try {
+    const res = await request(`${options.baseUrl.replace(/\/+$/, '')}${API_ESCROW_MEMBER_PATH}`, {
+      method: 'GET',
+      signal: AbortSignal.timeout(options.timeoutMs ?? 5000),
+      headers: { authorization: `Bearer ${options.apiKey}`, accept: 'application/json' },
+    });
+    status = res.statusCode;
+    text = await res.body.text();
+  } catch {
+    throw new EscrowMemberFetchError(null);
+  }
+  if (status !== 200) throw new EscrowMemberFetchError(status);
+  try {
+    const { escrow } = JSON.parse(text) as { escrow: unknown };
+    return escrow === null ? null : decodeEscrowMember(escrow);
+  } catch {
+    throw new EscrowMemberFetchError(200);
   }
 }

@@ -12,20 +12,35 @@ import { FileSenderStateStore } from '../e2ee/sender-state-store';
 import { lazySealer } from './e2ee-sealing';
 import type { MessageSealer } from './e2ee-sealing';
 import { fetchEscrowMember } from '../e2ee/escrow-member-http';
+import type { EscrowMemberPublic } from '../e2ee/sender';
 import { SwitchboardClient } from './switchboard-client';
 import { HttpMediaUploader } from './media-uploader';
 import { SwitchboardHttpClient } from './http-client';
 import { temporalConnectionOptions } from '../config/temporal-connection';
-import { ApiKeyPackages } from './api-key-packages';
+import { ApiKeyPackages, fetchEscrowMemberViaApi } from './api-key-packages';
 import type { KeyPackageSource } from '../e2ee/key-directory';
 
 const DEFAULT_TENANT = 'default';
 
 /** The CLI as a sending app: one MLS sender per tenant, its state under DATA_DIR, encrypted at rest. */
 /** `directory`: where KeyPackages come from (the key directory with its token, or the REST API with the API key). */
-function appSealer(env: Env, secrets: Secrets, dir: string, directory?: KeyPackageSource): MessageSealer {
+/** Where an app's sender reads KeyPackages and its tenant's escrow member. */
+interface SealerSources {
+  directory: KeyPackageSource;
+  escrowMember(tenant: string): Promise<EscrowMemberPublic | null>;
+}
+
+/** Switchboard's key directory, with its shared token (direct mode: the operator's own machine). */
+function keyDirectorySources(env: Env, secrets: Secrets): SealerSources {
   const baseUrl = `http://${env.RECEIPTS_HOST}:${env.RECEIPTS_PORT}`;
   const bearerToken = keyDirectoryToken(env, secrets);
+  return {
+    directory: new HttpKeyDirectory({ baseUrl, bearerToken }),
+    escrowMember: (tenant) => fetchEscrowMember({ baseUrl, bearerToken, tenant }),
+  };
+}
+
+function appSealer(secrets: Secrets, dir: string, sources: SealerSources): MessageSealer {
   // One sending app per tenant, each with its own MLS state; an escrowed tenant's app adds the
   // tenant's escrow member (fetched from Switchboard) to every new group.
   const buildSender = async (tenant: string) => {
@@ -34,10 +49,10 @@ function appSealer(env: Env, secrets: Secrets, dir: string, directory?: KeyPacka
       key: Buffer.from(deriveKey(secrets, 'app-e2ee-state'), 'hex'),
     });
     return new E2eeSender({
-      directory: directory ?? new HttpKeyDirectory({ baseUrl, bearerToken }),
+      directory: sources.directory,
       store,
       identity: await loadOrCreateSenderIdentity(store),
-      escrow: await fetchEscrowMember({ baseUrl, bearerToken, tenant }),
+      escrow: await sources.escrowMember(tenant),
     });
   };
   const senders = new Map<string, MessageSealer>();
@@ -64,7 +79,7 @@ export async function connectFromEnv(env = loadConfig()): Promise<SwitchboardCli
   const dir = dataDir(env);
   const secrets = resolveSecrets({ ...env, DATA_DIR: dir });
   const baseUrl = `http://${env.RECEIPTS_HOST}:${env.RECEIPTS_PORT}`;
-  const e2ee = appSealer(env, secrets, dir);
+  const e2ee = appSealer(secrets, dir, keyDirectorySources(env, secrets));
   return SwitchboardClient.connect({
     ...temporalConnectionOptions(env),
     namespace: env.TEMPORAL_NAMESPACE,
@@ -89,7 +104,11 @@ export function connectHttpFromEnv(env = loadConfig()): SwitchboardHttpClient {
   return new SwitchboardHttpClient({
     baseUrl,
     apiKey,
-    // KeyPackages through the API with the key: no key directory token needed to seal.
-    e2ee: appSealer(env, secrets, dir, new ApiKeyPackages({ baseUrl, apiKey })),
+    // KeyPackages and the escrow member through the API with the key (the key's tenant's member,
+    // whatever tenant name the local state goes by): no key directory token needed to seal.
+    e2ee: appSealer(secrets, dir, {
+      directory: new ApiKeyPackages({ baseUrl, apiKey }),
+      escrowMember: () => fetchEscrowMemberViaApi({ baseUrl, apiKey }),
+    }),
   });
 }

@@ -96,19 +96,19 @@ export async function fetchEscrowMember(options: {
   if (status === 404 && text.includes('"NOT_ESCROWED"')) return null;
   if (status !== 200) throw new EscrowMemberFetchError(status);
   try {
-    const body = JSON.parse(text) as EscrowMemberResponse;
-    if (
-      typeof body.escrowId !== 'string' ||
-      !Array.isArray(body.keyPackages) ||
-      body.keyPackages.length === 0
-    ) {
-      throw new Error('shape');
-    }
-    return {
-      escrowId: body.escrowId,
-      keyPackages: body.keyPackages.map((k) => new Uint8Array(Buffer.from(String(k), 'base64'))),
-    };
+    return decodeEscrowMember(JSON.parse(text));
   } catch {
     throw new EscrowMemberFetchError(200);
   }
+}
+
+/** An EscrowMemberResponse as the app's sender takes it; throws on any other shape. */
+export function decodeEscrowMember(value: unknown): EscrowMemberPublic {
+  const body = (typeof value === 'object' && value !== null ? value : {}) as Partial<EscrowMemberResponse>;
+  if (typeof body.escrowId !== 'string' || !Array.isArray(body.keyPackages) || body.keyPackages.length === 0)
+    throw new Error('not an escrow member');
+  return {
+    escrowId: body.escrowId,
+    keyPackages: body.keyPackages.map((k) => new Uint8Array(Buffer.from(String(k), 'base64'))),
+  };
 }

@@ -16,6 +16,7 @@ import { openDatabase } from '../store/database';
 import { PostgresKeyDirectory } from '../e2ee/key-directory';
 import { IdempotencyRecords } from '../store/idempotency-records';
 import { MediaObjectStore } from '../store/media-objects';
+import { EscrowStore } from '../store/escrow-store';
 import { migrate } from '../store/migrate';
 
 export interface RunningApiServer {
@@ -82,6 +83,7 @@ export async function startApiServer(options: {
       cursorKey: deriveKey(secrets, 'api-cursor'),
       media,
       keyPackages: new PostgresKeyDirectory(db, deriveKey(secrets, 'key-directory')),
+      escrowMembers: new EscrowStore(db),
       rateLimit: { max: env.API_RATE_LIMIT, windowMs: env.API_RATE_LIMIT_WINDOW_MS },
       itemRateLimit: env.API_ITEM_RATE_LIMIT,
       logger,

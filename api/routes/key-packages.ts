@@ -10,8 +10,24 @@ import { ValidationError } from '../../domain/delivery-request';
 import type { KeyPackageSource } from '../../e2ee/key-directory';
 import type { KeyPackagesClaimResponse } from '../../e2ee/key-directory-http';
 import { problem, problemResponses, problemSchema, sendProblem } from '../problem';
+import { tenantOf } from '../auth';
+import type { EscrowMemberSource } from '../../e2ee/escrow-member-http';
 
 export const API_KEY_PACKAGES_PATH = '/v1/e2ee/keyPackages:claim';
+/** The key's tenant's escrow member, which its apps add to every new group (README, escrow). */
+export const API_ESCROW_MEMBER_PATH = '/v1/e2ee/escrowMember';
+
+const escrowMemberSchema = z
+  .object({
+    escrow: z
+      .object({
+        escrowId: z.string(),
+        keyPackages: z.array(z.string().describe('MLSMessage-encoded KeyPackage, base64')),
+      })
+      .nullable()
+      .describe('null: the tenant is not escrowed'),
+  })
+  .meta({ id: 'EscrowMember' });
 
 const claimSchema = z
   .strictObject({
@@ -41,10 +57,32 @@ const claimedSchema = z
   })
   .meta({ id: 'KeyPackagesClaimed' });
 
-export const keyPackageRoutes: FastifyPluginAsyncZod<{ directory: KeyPackageSource; logger: Logger }> = (
-  app,
-  options,
-) => {
+export const keyPackageRoutes: FastifyPluginAsyncZod<{
+  directory: KeyPackageSource;
+  escrowMembers: EscrowMemberSource;
+  logger: Logger;
+}> = (app, options) => {
+  app.get(
+    API_ESCROW_MEMBER_PATH,
+    {
+      config: { scope: 'send' },
+      schema: {
+        summary: 'The escrow member of the key’s tenant, for the app to add to every new MLS group',
+        tags: ['e2ee'],
+        security: [{ apiKey: [] }],
+        response: { 200: escrowMemberSchema, ...problemResponses },
+      },
+    },
+    async (request, reply) => {
+      const record = await options.escrowMembers.activeEscrow(tenantOf(request));
+      const escrow = record && {
+        escrowId: record.escrowId,
+        keyPackages: record.keyPackages.map((k) => Buffer.from(k).toString('base64')),
+      };
+      return reply.header('cache-control', 'no-store').send({ escrow });
+    },
+  );
+
   app.post(
     API_KEY_PACKAGES_PATH.replace(':claim', '::claim'),
     {

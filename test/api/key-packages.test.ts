@@ -5,7 +5,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ApiKeyPackages } from '../../client/api-key-packages';
+import { ApiKeyPackages, fetchEscrowMemberViaApi } from '../../client/api-key-packages';
+import { createEscrow } from '../../e2ee/escrow';
+import { EscrowStore } from '../../store/escrow-store';
 import { SwitchboardHttpClient } from '../../client/http-client';
 import { E2eeKeyNegotiationError } from '../../e2ee/errors';
 import { E2eeSender, loadOrCreateSenderIdentity } from '../../e2ee/sender';
@@ -15,6 +17,7 @@ import { stack } from '../fixtures/stack';
 import { call, startTestApi, tenantWithKey } from './api-fixture';
 
 const PATH = '/v1/e2ee/keyPackages:claim';
+const ESCROW_PATH = '/v1/e2ee/escrowMember';
 
 describe('REST API: KeyPackages for apps that seal E2EE themselves', function () {
   this.timeout(60_000);
@@ -73,5 +76,23 @@ describe('REST API: KeyPackages for apps that seal E2EE themselves', function ()
       (JSON.parse(entry?.plaintext?.toString('utf8') ?? '{}') as { text?: string }).text,
       'sealed with a key only',
     );
+  });
+
+  it('answers the key’s own tenant’s escrow member (null when not escrowed); refuses no key and a read key', async () => {
+    const escrowed = await tenantWithKey(['send']);
+    const plain = await tenantWithKey(['send']);
+    const reader = await tenantWithKey(['read']);
+    const { record } = await createEscrow({ tenant: escrowed.tenant, threshold: 2, custodians: 3 });
+    await new EscrowStore(stack().db).activate(record);
+    const member = await fetchEscrowMemberViaApi({ baseUrl: api.url, apiKey: escrowed.apiKey });
+    assert.equal(member?.escrowId, record.escrowId);
+    assert.deepEqual(
+      member?.keyPackages.map((k) => Buffer.from(k).toString('hex')),
+      record.keyPackages.map((k) => Buffer.from(k).toString('hex')),
+    );
+    assert.equal(await fetchEscrowMemberViaApi({ baseUrl: api.url, apiKey: plain.apiKey }), null);
+    assert.equal((await call(api.url, 'GET', ESCROW_PATH)).status, 401);
+    assert.equal((await call(api.url, 'GET', ESCROW_PATH, { key: reader.apiKey })).status, 403);
+    await assert.rejects(fetchEscrowMemberViaApi({ baseUrl: api.url, apiKey: reader.apiKey }), /403/);
   });
 });
