@@ -67,7 +67,9 @@ describe('rollout guard supervisor', function () {
     await stack().client.workflow.getHandle(guardWorkflowId(victim), victimRun).terminate('fault test');
     assert.equal((await describeGuard(victim)).status.name, 'TERMINATED');
 
-    const restarted = await runningRunOf(victim, victimRun, SUPERVISE_MS * 2 + 2_000);
+    // Two check intervals, plus slack for a loaded 2-core CI machine (a describe and a start can
+    // take seconds there); without the supervisor the guard would stay terminated for good.
+    const restarted = await runningRunOf(victim, victimRun, SUPERVISE_MS * 2 + 8_000);
     assert.notEqual(restarted, victimRun);
     assert.equal(await runningRunOf(bystander, null, 0), bystanderRun);
     assert.ok(
