@@ -118,6 +118,11 @@ export async function startClusterStack(): Promise<ClusterStack> {
     RECEIPTS_PORT: String(receiptsPort),
     SHORTLINK_PORT: String(shortlinkPort),
     API_PORT: String(apiPort),
+    // A receipt that reached the inbox before a killed worker's retry recorded its part waits for
+    // the next sweep; with the tests' 8 s SMS receipt timeout (production: 1 h) the sweep must be
+    // as quick, or the chaos test reads RECEIPT_TIMEOUT for a delivered SMS.
+    RECEIPT_INBOX_SWEEP_MS: '1000',
+    RECEIPT_RETRY_MAX_MS: '1000',
     SHORTLINK_BASE_URL: `http://127.0.0.1:${shortlinkPort}`,
     CODEC_SERVER_PORT: '0',
   };
