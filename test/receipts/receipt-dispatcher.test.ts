@@ -94,7 +94,8 @@ describe('receipt inbox and dispatcher', function () {
     const id = `d${Date.now().toString(16)}`;
     await mapped(id);
     await inbox.record(smsReceipt(id));
-    await waitFor(() => sink.signals.length === 1, 'the signal after three failures', 10_000);
+    // Backoffs of 0.5, 1 and 2 s; the rest is slack for a loaded CI machine.
+    await waitFor(() => sink.signals.length === 1, 'the signal after three failures', 30_000);
     assert.equal(dispatcher.counts.retried, 3);
     const { rows } = await testDb.db.query<{ status: string; attempts: number }>(
       'SELECT status, attempts FROM receipt_inbox WHERE external_id = $1',
