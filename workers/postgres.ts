@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
 import type { Logger } from 'pino';
@@ -39,7 +39,7 @@ export async function providePostgres(options: {
   });
   if (fresh) {
     options.logger.info({ dir }, 'initialising embedded PostgreSQL (first run)');
-    if (asRoot) makeOwnedByPostgres(dir);
+    if (asRoot) makeOwnedByPostgres(dir, options.dataDir);
     await server.initialise();
   }
   await server.start();
@@ -51,8 +51,11 @@ export async function providePostgres(options: {
   return { url, stop: () => server.stop() };
 }
 
-function makeOwnedByPostgres(dir: string): void {
+function makeOwnedByPostgres(dir: string, dataDir: string): void {
   mkdirSync(dir, { recursive: true });
+  // DATA_DIR is private (0700: it holds local secrets); the postgres user must still pass through
+  // it to its own directory. Traverse only (no listing); the files in it stay 0600.
+  chmodSync(dataDir, (statSync(dataDir).mode & 0o777) | 0o011);
   try {
     const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
     const gid = Number(execFileSync('id', ['-g', 'postgres']).toString().trim());
