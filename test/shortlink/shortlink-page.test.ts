@@ -3,6 +3,7 @@
 // Needs /usr/bin/chromium (apt-get install -y chromium); without it this suite fails, saying so.
 
 import assert from 'node:assert/strict';
+import { CHROMIUM_ARGS } from '../fixtures/chromium';
 import { existsSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 import type { Browser } from 'playwright-core';
@@ -35,15 +36,7 @@ describe('shortlink page (headless Chromium)', () => {
     web = await startApp({ store: h.store });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
+      args: CHROMIUM_ARGS,
     });
   });
   after(async () => {
