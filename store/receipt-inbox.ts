@@ -133,6 +133,19 @@ export class ReceiptInbox {
     }));
   }
 
+  /**
+   * How long until the earliest pending row is due (0: due now), or null when none is pending. The
+   * dispatcher sleeps exactly that long, so a retry, an expired lease or a waiting receipt is taken
+   * when the database says it is due, whatever this process's timers think.
+   */
+  async msUntilNextDue(): Promise<number | null> {
+    const { rows } = await this.db.query<{ ms: number | null }>(
+      `SELECT GREATEST(0, EXTRACT(EPOCH FROM min(next_attempt_at) - now()) * 1000)::float8 AS ms
+       FROM receipt_inbox WHERE status = 'pending'`,
+    );
+    return rows[0]?.ms ?? null;
+  }
+
   /** Makes every receipt waiting for a mapping due now. */
   async wakeAwaitingMapping(): Promise<number> {
     const { rowCount } = await this.db.query(

@@ -46,6 +46,7 @@ class SignalTimeoutError extends Error {
 }
 
 const RETRY_BASE_MS = 500;
+const MIN_WAKE_MS = 10;
 
 export class ReceiptDispatcher {
   readonly counts: DispatcherCounts = { delivered: 0, late: 0, orphaned: 0, retried: 0 };
@@ -55,7 +56,7 @@ export class ReceiptDispatcher {
   private again = false;
   private mappingsChanged = false;
   private sweep: NodeJS.Timeout | null = null;
-  /** The earliest retry due, so a backoff shorter than the sweep is kept. */
+  /** The next wake, when the earliest pending row is due (sooner than the sweep). */
   private retry: { timer: NodeJS.Timeout; at: number } | null = null;
   private stopped = false;
 
@@ -94,12 +95,26 @@ export class ReceiptDispatcher {
       this.again = false;
       try {
         await this.pass();
+        if (!this.again) await this.sleepUntilNextDue();
       } catch (err) {
         // PostgreSQL unreachable: the rows are durable, the next wake or sweep takes them.
         this.o.logger.warn({ err: (err as Error).name }, 'receipt inbox pass failed');
         return;
       }
     } while (this.again && !this.stopped);
+  }
+
+  /**
+   * The next wake is read from the database, not kept in memory: a retry's backoff, a dead
+   * dispatcher's lease and a receipt waiting for its mapping all end at their row's
+   * next_attempt_at. A timer of our own may fire a little before the database's clock says the row
+   * is due (Node's timers count from a cached, truncated loop time): the pass it starts finds
+   * nothing and asks again, so such a row waited for the slow sweep before. The floor keeps a row
+   * another dispatcher is claiming at this instant from spinning this one.
+   */
+  private async sleepUntilNextDue(): Promise<void> {
+    const ms = await this.o.inbox.msUntilNextDue();
+    if (ms !== null) this.wakeIn(Math.max(Math.ceil(ms), MIN_WAKE_MS));
   }
 
   private async pass(): Promise<void> {
@@ -134,8 +149,7 @@ export class ReceiptDispatcher {
         },
         'receipt not delivered to its workflow yet',
       );
-      await this.o.inbox.retryLater(row.id, target.workflowId, delay);
-      return this.wakeIn(delay);
+      return this.o.inbox.retryLater(row.id, target.workflowId, delay);
     }
     if (outcome === 'delivered') {
       this.counts.delivered++;

@@ -3,6 +3,7 @@
 // dispatchers on one inbox. The sink records signals: Temporal is covered by test/faults/.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { ReceiptInbox } from '../../store/receipt-inbox';
 import { SmsSubmissions } from '../../store/sms-submissions';
 import { createTestDatabase } from '../store/test-database';
 import type { TestDatabase } from '../store/test-database';
@@ -102,6 +103,20 @@ describe('receipt inbox and dispatcher', function () {
       [id],
     );
     assert.deepEqual(rows, [{ status: 'delivered', attempts: 4 }]);
+  });
+
+  it("a receipt leased by a dispatcher that died is taken when the lease ends, not at the sweep", async () => {
+    const id = `f${Date.now().toString(16)}`;
+    await mapped(id);
+    await new ReceiptInbox(testDb.db).record(smsReceipt(id));
+    // A dispatcher claims the row for 1.5 s and dies before it signals.
+    const leased = await new ReceiptInbox(testDb.db).claimDue(1000, 1500);
+    assert.ok(leased.some((r) => r.externalId === id), 'the dead dispatcher held the row');
+    const { sink } = pipeline();
+    const started = Date.now();
+    await waitFor(() => sink.signals.some((s) => s.id === id), 'the receipt after the lease', 10_000);
+    // The sweep is a minute away: only a wake at the row's own due time delivers it this soon.
+    assert.ok(Date.now() - started < 8000, 'woken when the lease ended');
   });
 
   it('two dispatchers on one inbox deliver each receipt once', async () => {
