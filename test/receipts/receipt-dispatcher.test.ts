@@ -105,13 +105,16 @@ describe('receipt inbox and dispatcher', function () {
     assert.deepEqual(rows, [{ status: 'delivered', attempts: 4 }]);
   });
 
-  it("a receipt leased by a dispatcher that died is taken when the lease ends, not at the sweep", async () => {
+  it('a receipt leased by a dispatcher that died is taken when the lease ends, not at the sweep', async () => {
     const id = `f${Date.now().toString(16)}`;
     await mapped(id);
     await new ReceiptInbox(testDb.db).record(smsReceipt(id));
     // A dispatcher claims the row for 1.5 s and dies before it signals.
     const leased = await new ReceiptInbox(testDb.db).claimDue(1000, 1500);
-    assert.ok(leased.some((r) => r.externalId === id), 'the dead dispatcher held the row');
+    assert.ok(
+      leased.some((r) => r.externalId === id),
+      'the dead dispatcher held the row',
+    );
     const { sink } = pipeline();
     const started = Date.now();
     await waitFor(() => sink.signals.some((s) => s.id === id), 'the receipt after the lease', 10_000);
