@@ -4,7 +4,7 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund --ignore-scripts
 COPY . .
-RUN npx tsc -p tsconfig.json && npm prune --omit=dev
+RUN npm run build && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
 WORKDIR /app
@@ -12,6 +12,8 @@ ENV NODE_ENV=production LOG_FORMAT=json
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/bin ./bin
+# The operator dashboard's page and stylesheet are served from the source tree.
+COPY --from=build /app/dashboard/page ./dashboard/page
 COPY package.json ./
 USER node
 CMD ["node", "dist/workers/main.js"]

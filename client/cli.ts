@@ -36,6 +36,14 @@ import { TenantWebhooks } from '../store/tenant-webhooks';
 import { registerWebhookCommands } from './webhook-commands';
 import { ApiKeyStore, TenantError } from '../store/api-keys';
 import { registerApiKeyCommands } from './api-key-commands';
+import { registerDeployCommands } from './deploy-commands';
+import type { DeployDeps } from './deploy-commands';
+import { NothingToRollBackError, WorkerDeployments } from './worker-deployments';
+import { DeploymentChanges } from '../store/deployment-changes';
+import { deploymentName } from '../config/worker-deployment';
+import { temporalConnectionOptions } from '../config/temporal-connection';
+import { Client, Connection } from '@temporalio/client';
+import { hostname, userInfo } from 'node:os';
 
 const EXIT_FAILED_DELIVERY = 1;
 const EXIT_BAD_INPUT = 2;
@@ -90,6 +98,28 @@ const withRolloutDeps = (run: (deps: RolloutDeps) => Promise<void>) =>
     }),
     run,
   );
+
+/** Deploy commands: Temporal's worker-deployment APIs, each change recorded in the database. */
+async function withDeployDeps(run: (deps: DeployDeps) => Promise<void>): Promise<void> {
+  const env = loadConfig();
+  const connection = await Connection.connect(temporalConnectionOptions(env));
+  try {
+    await withDatabase(
+      (db) => ({
+        deployment: deploymentName(env),
+        deployments: new WorkerDeployments(
+          new Client({ connection, namespace: env.TEMPORAL_NAMESPACE }),
+          env.TEMPORAL_NAMESPACE,
+          new DeploymentChanges(db),
+          `${userInfo().username}@${hostname()} switchboard deploy`,
+        ),
+      }),
+      run,
+    );
+  } finally {
+    await connection.close();
+  }
+}
 
 const CONTENT_TYPES: Record<string, string> = {
   '.png': 'image/png',
@@ -220,6 +250,7 @@ export function buildCli(): Command {
   registerApiKeyCommands(program, (run) =>
     withDatabase((db, _env, secrets) => new ApiKeyStore(db, new AuditLog(db, secrets.auditHashKey)), run),
   );
+  registerDeployCommands(program, withDeployDeps);
   const audit = registerAuditCommands(program, withAuditDeps);
   audit
     .command('retention')
@@ -248,6 +279,7 @@ export async function main(argv: string[]): Promise<void> {
       err instanceof ValidationError ||
       err instanceof ConfigError ||
       err instanceof NoGoodVersionError ||
+      err instanceof NothingToRollBackError ||
       err instanceof TenantError
     ) {
       process.stderr.write(`switchboard: ${err.message}\n`);

@@ -56,6 +56,8 @@ export const envSchema = z.object({
   TEMPORAL_API_KEY: z.string().min(1).optional(),
 
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
+  // Connections of a process's main pool: several processes share one PostgreSQL's max_connections.
+  DATABASE_POOL_MAX: z.coerce.number().int().min(2).max(200).default(10),
   EMBEDDED_PG_PORT: port.default(54329),
 
   CODEC_KEYS: z
@@ -169,6 +171,21 @@ export const envSchema = z.object({
   RECEIPT_INBOX_SWEEP_MS: z.coerce.number().int().min(100).default(30_000),
   RECEIPT_ORPHAN_AFTER_MS: z.coerce.number().int().min(1_000).default(86_400_000),
   RECEIPT_RETRY_MAX_MS: z.coerce.number().int().min(100).default(30_000),
+  // Worker versioning of the delivery worker (workers/worker-deployment.ts): the deployment it
+  // belongs to (default: the delivery task queue's name) and this build's id (default: the
+  // package version and the git commit). No '.' in the name: Temporal joins the two with one.
+  WORKER_DEPLOYMENT_NAME: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,100}$/, 'letters, digits, _ and - (at most 100)')
+    .optional(),
+  WORKER_BUILD_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9_.+-]{1,100}$/, 'letters, digits, _ . + and - (at most 100)')
+    .optional(),
+  // first: a delivery worker makes its build current only when the deployment has none (a
+  // cluster: later builds go live by `switchboard deploy ramp | promote`); always: it makes its
+  // own build current at start (npm start, one process that replaces the last).
+  WORKER_DEPLOYMENT_PROMOTE: z.enum(['first', 'always']).default('first'),
   TEMPORAL_WORKER_OPTIONS: z
     .string()
     .transform((raw, ctx) => {

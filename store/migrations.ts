@@ -16,6 +16,7 @@ import { probeResultsMigration } from './probe-results';
 import { apiKeysMigration } from './api-keys';
 import { idempotencyRecordsMigration, idempotencyStartedMigration } from './idempotency-records';
 import { statusEventsHardeningMigration } from './status-events-hardening';
+import { deploymentChangesMigration } from './deployment-changes';
 
 export interface Migration {
   id: number;
@@ -158,4 +159,6 @@ export const MIGRATIONS: Migration[] = [
   idempotencyStartedMigration,
   // 20: the status events' hardening (first attempt, claim binding, grace secrets).
   statusEventsHardeningMigration,
+  // 21: which build of the delivery workers takes new messages (worker versioning).
+  deploymentChangesMigration,
 ];

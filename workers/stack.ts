@@ -85,7 +85,8 @@ async function main(): Promise<void> {
     }
 
     const worker = await startWorker({
-      env: workerEnv,
+      // One process that replaces the last one: its build takes new messages (README, "Canary deploys").
+      env: { ...workerEnv, WORKER_DEPLOYMENT_PROMOTE: 'always' },
       secrets,
       temporalAddress,
       databaseUrl: pg.url,

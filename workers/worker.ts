@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, bundleWorkflowCode } from '@temporalio/worker';
 import type { Worker } from '@temporalio/worker';
@@ -30,6 +31,10 @@ import { receiptInboxBacklog } from '../store/receipt-inbox-backlog';
 import { startTtlTuning } from './capability-ttl-tuning';
 import { probeRecipients } from './probes';
 import { startStatusCallbacks } from './status-callbacks';
+import { deploymentVersion } from '../config/worker-deployment';
+import { WorkerDeployments } from '../client/worker-deployments';
+import { DeploymentChanges } from '../store/deployment-changes';
+import { takeNewMessagesIfFirst } from './worker-deployment';
 
 export { deliveryPolicyFrom } from './roles/delivery-worker';
 
@@ -66,7 +71,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   // What is open so far, closed in reverse if start-up fails half way (or when the worker stops).
   const opened: Array<() => Promise<unknown>> = [];
   const closeAll = async () => {
-    for (const close of opened.reverse()) await close().catch(() => undefined);
+    // Once: a start-up that fails after the workers ran closes through both paths.
+    for (const close of opened.splice(0).reverse()) await close().catch(() => undefined);
   };
   try {
     return await assemble(options, opened, closeAll);
@@ -78,7 +84,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
 
 async function openContext(options: WorkerOptions, opened: RoleContext['opened']): Promise<RoleContext> {
   const { env, logger } = options;
-  const db = openDatabase(options.databaseUrl);
+  const db = openDatabase(options.databaseUrl, env.DATABASE_POOL_MAX);
   opened.push(() => db.end());
   await migrate(db, logger);
   // Appends create a missing month themselves; making the next ones now keeps that off the message path.
@@ -209,7 +215,9 @@ async function assemble(
   });
   opened.push(() => metricsServer.server.close());
   const workers: Worker[] = [];
-  if (linkOptions && callbacks && runs('worker')) {
+  const version = deploymentVersion(env);
+  const delivers = !!(linkOptions && callbacks && runs('worker'));
+  if (linkOptions && callbacks && delivers) {
     // Without the page in this process, links point at its public address.
     const links = page?.links ?? shortlinkMaker(linkOptions, env.SHORTLINK_BASE_URL);
     workers.push(
@@ -221,6 +229,7 @@ async function assemble(
         guard,
         audit: callbacks.outbox,
         probes,
+        version,
       }),
     );
   }
@@ -232,6 +241,24 @@ async function assemble(
   const done = Promise.all([...workers.map((w) => w.run()), ...(workers.length ? [] : [stopped])])
     .then(() => undefined)
     .finally(closeAll);
+  if (delivers) {
+    const deployments = new WorkerDeployments(
+      ctx.client,
+      env.TEMPORAL_NAMESPACE,
+      new DeploymentChanges(db),
+      `${hostname()}:${process.pid} worker start`,
+    );
+    await takeNewMessagesIfFirst({
+      deployments,
+      version,
+      policy: env.WORKER_DEPLOYMENT_PROMOTE,
+      logger,
+    }).catch(async (err: unknown) => {
+      for (const w of workers) w.shutdown();
+      await done.catch(() => undefined);
+      throw err;
+    });
+  }
   return {
     done,
     client: ctx.client,

@@ -31,6 +31,8 @@ export interface RunningCluster {
   profileFile: string;
   tls: ReturnType<typeof clientTls>;
   processes: Map<string, RoleProcess>;
+  /** The environment every role process gets (the profile, the database, the roles' settings). */
+  roleEnv: NodeJS.ProcessEnv;
   /** Starts a process of the topology again (after a kill), with the same roles and config. */
   restart(name: string): Promise<RoleProcess>;
   stop(): Promise<void>;
@@ -105,6 +107,8 @@ export async function startCluster(options: {
     );
     const env: NodeJS.ProcessEnv = {
       ...inherited,
+      // Six processes and the Temporal server (30 connections) share PostgreSQL's default 100.
+      DATABASE_POOL_MAX: '6',
       ...options.roleEnv,
       TEMPORAL_CONFIG_FILE: profileFile,
       TEMPORAL_PROFILE: 'cluster',
@@ -124,7 +128,7 @@ export async function startCluster(options: {
       return started;
     };
     await Promise.all(topology.map((p) => start(p.name)));
-    return { server, profileFile, tls, processes, restart: start, stop };
+    return { server, profileFile, tls, processes, roleEnv: env, restart: start, stop };
   } catch (err) {
     await stop();
     throw err;

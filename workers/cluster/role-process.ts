@@ -33,10 +33,12 @@ export async function startRoleProcess(options: {
   services: string;
   env: NodeJS.ProcessEnv;
   logger: Logger;
+  /** Another build's entry point (a canary); this checkout's dist/workers/main.js by default. */
+  entry?: string;
 }): Promise<RoleProcess> {
   const child = spawn(
     process.execPath,
-    [join(PROJECT_ROOT, 'dist', 'workers', 'main.js'), '--services', options.services],
+    [options.entry ?? join(PROJECT_ROOT, 'dist', 'workers', 'main.js'), '--services', options.services],
     { env: { ...options.env, LOG_FORMAT: 'json' }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] },
   );
   const logger = options.logger.child({ process: options.name });

@@ -10,6 +10,7 @@ import type { AuditSink } from '../../activities/deps';
 import type { RegionalChannels } from '../../activities/deps';
 import { smsInboxReceipt } from '../../channels/receipts/receipt-intake';
 import { taskQueues } from '../../config/task-queues';
+import type { DeploymentVersion } from '../../config/worker-deployment';
 import { deriveKey } from '../../config/secrets';
 import type { DeliveryPolicy } from '../../domain/message';
 import { EscrowArchiver } from '../../e2ee/escrow-archive';
@@ -54,6 +55,8 @@ export async function createDeliveryWorker(
     /** Where audit rows go: the status callbacks' outbox writes their events with them. */
     audit: AuditSink;
     probes: ProbeResults;
+    /** This build in the delivery workers' deployment: messages are PINNED to the build they start on. */
+    version: DeploymentVersion;
   },
 ): Promise<Worker> {
   const { env, db, secrets, metrics, channels } = { ...ctx, ...deps };
@@ -69,6 +72,14 @@ export async function createDeliveryWorker(
     connection: ctx.connection,
     namespace: env.TEMPORAL_NAMESPACE,
     taskQueue: taskQueues(env).delivery,
+    // Every workflow here (messages, a pilot's legs, probes) finishes on the build it started on: a
+    // canary of new routing code takes new messages only, and no replay meets code it did not run.
+    // Set for the worker, not per workflow: the workflow tier's unversioned worker runs them too.
+    workerDeploymentOptions: {
+      version: deps.version,
+      useWorkerVersioning: true,
+      defaultVersioningBehavior: 'PINNED',
+    },
     workflowBundle: await ctx.workflowBundle(),
     activities: {
       ...createRoutingActivities({
