@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../config';
 import { envSchema } from '../config/schema';
+import { deploymentName, deploymentVersion } from '../config/worker-deployment';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -46,6 +47,27 @@ describe('configuration', () => {
         /RCS_MAX_ATTEMPTS/.test(err.message) &&
         /DATABASE_URL/.test(err.message) &&
         /CODEC_KEYS: id:base64key/.test(err.message),
+    );
+  });
+
+  it('the delivery workers deployment: named after the task queue, a build id checked, the policy one of two', () => {
+    assert.equal(deploymentName(loadConfig({ TEMPORAL_TASK_QUEUE: 'sb.eu' })), 'sb-eu');
+    assert.equal(deploymentName(loadConfig({ WORKER_DEPLOYMENT_NAME: 'carrier-a' })), 'carrier-a');
+    assert.match(deploymentVersion(loadConfig({})).buildId, /^\d+\.\d+\.\d+(-[0-9a-f]{12})?$/);
+    assert.throws(
+      () =>
+        loadConfig({
+          WORKER_DEPLOYMENT_NAME: 'a.b',
+          WORKER_BUILD_ID: 'v 2',
+          WORKER_DEPLOYMENT_PROMOTE: 'sometimes',
+          DATABASE_POOL_MAX: '1',
+        }),
+      (err: unknown) =>
+        err instanceof ConfigError &&
+        /WORKER_DEPLOYMENT_NAME: letters, digits, _ and -/.test(err.message) &&
+        /WORKER_BUILD_ID: letters, digits, _ \. \+ and -/.test(err.message) &&
+        /WORKER_DEPLOYMENT_PROMOTE/.test(err.message) &&
+        /DATABASE_POOL_MAX/.test(err.message),
     );
   });
 
