@@ -1,3 +1,4 @@
+import type { RecipientMatchHash } from '../channels/receipts/recipient-match';
 import { Context } from '@temporalio/activity';
 import { uuidV5 } from '../domain/uuid-v5';
 import type { RevokeResult } from '../channels/rcs/types';
@@ -61,6 +62,8 @@ export interface DeliveryDeps {
   channels: RegionalChannels;
   rcsSends: RcsSendIndex;
   smsSubmissions: SmsSubmissionIndex;
+  /** Receipts are matched on their number too: a part is recorded with its number's keyed hash. */
+  recipientHash: RecipientMatchHash;
   audit: AuditSink;
   meter?: DeliveryMeter;
 }
@@ -168,6 +171,8 @@ export function createDeliveryActivities(deps: DeliveryDeps) {
       messageId: input.messageId,
       workflowId: input.workflowId,
     });
+    // The region's SMSC is the connector its receipts come back on.
+    const recipient = { connector: input.region, recipientHash: deps.recipientHash(input.to) };
     // What the workflow gets must be what receipts are routed under: the stored spelling.
     const ids = new Map(accepted);
     const result = await mappingFailures(() =>
@@ -178,7 +183,9 @@ export function createDeliveryActivities(deps: DeliveryDeps) {
           onPartSubmitting: (ref) =>
             deps.smsSubmissions.record([{ ...part(ref), state: 'submitting', smscMessageId: null }]),
           onPartAccepted: async (ref, smscMessageId) => {
-            await deps.smsSubmissions.record([{ ...part(ref), state: 'accepted', smscMessageId }]);
+            await deps.smsSubmissions.record([
+              { ...part(ref), state: 'accepted', smscMessageId, ...recipient },
+            ]);
             ids.set(ref.part, normaliseSmscId(smscMessageId));
           },
         },

@@ -59,7 +59,8 @@ export type DerivedKeyPurpose =
   | 'message-id'
   | 'webhook-secrets'
   | 'api-idempotency'
-  | 'api-cursor';
+  | 'api-cursor'
+  | 'receipt-match';
 
 /**
  * Keys and tokens for every other purpose (keyed hashes of tables, local tokens), derived from

@@ -35,6 +35,8 @@ export interface SmscFaults {
   receiptIdsDecimal: boolean;
   /** receipted_message_id is sent without its terminating NUL. */
   receiptIdWithoutNul: boolean;
+  /** Message ids count from 1 again on every bind (an SMSC whose ids are not unique). */
+  idsRestartOnBind: boolean;
 }
 
 export const NO_FAULTS: Readonly<SmscFaults> = {
@@ -53,6 +55,7 @@ export const NO_FAULTS: Readonly<SmscFaults> = {
   receiptsTextOnly: false,
   receiptIdsDecimal: false,
   receiptIdWithoutNul: false,
+  idsRestartOnBind: false,
 };
 
 export type SubmitFault = 'throttle' | 'queue-full' | 'silent' | 'error' | null;

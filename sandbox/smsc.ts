@@ -84,6 +84,8 @@ interface Client {
   /** Closing on purpose: every PDU still arriving is ignored, as if never read. */
   dead: boolean;
   unacked: Set<ReceiptInput & { systemId: string }>;
+  /** submit_sm accepted on this bind (the id counter of idsRestartOnBind). */
+  accepted: number;
 }
 
 type QueuedReceipt = ReceiptInput & { systemId: string };
@@ -244,7 +246,14 @@ export class SandboxSmsc extends EventEmitter {
   }
 
   private onSession(session: Session): void {
-    const client: Client = { session, systemId: null, mode: null, dead: false, unacked: new Set() };
+    const client: Client = {
+      session,
+      systemId: null,
+      mode: null,
+      dead: false,
+      unacked: new Set(),
+      accepted: 0,
+    };
     this.clients.add(client);
     session.on('error', (err: Error) => this.log.debug({ err: err.message }, 'client socket error'));
     session.socket.setNoDelay(true);
@@ -351,7 +360,7 @@ export class SandboxSmsc extends EventEmitter {
 
     const { text, udh } = decodedMessage(pdu);
     const submit: SmscSubmit = {
-      smscMessageId: (this.nextId++).toString(16),
+      smscMessageId: (this.faults.idsRestartOnBind ? ++client.accepted : this.nextId++).toString(16),
       systemId: client.systemId,
       source,
       destination,

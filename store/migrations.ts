@@ -17,6 +17,7 @@ import { apiKeysMigration } from './api-keys';
 import { idempotencyRecordsMigration, idempotencyStartedMigration } from './idempotency-records';
 import { statusEventsHardeningMigration } from './status-events-hardening';
 import { deploymentChangesMigration } from './deployment-changes';
+import { smsReceiptMatchingMigration } from './sms-submissions';
 
 export interface Migration {
   id: number;
@@ -161,4 +162,6 @@ export const MIGRATIONS: Migration[] = [
   statusEventsHardeningMigration,
   // 21: which build of the delivery workers takes new messages (worker versioning).
   deploymentChangesMigration,
+  // 22: SMS receipts matched on connector, id and number (SMSC ids are not unique).
+  smsReceiptMatchingMigration,
 ];

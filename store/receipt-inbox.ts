@@ -2,6 +2,7 @@
 // answered, then delivered to its workflow by the dispatcher (channels/receipts/). A receipt is
 // therefore never held only in memory: a Temporal or PostgreSQL outage delays it, never loses it.
 import type { Database } from './database';
+import type { SmsPartKey } from './sms-submissions';
 
 // Listed in store/migrations.ts.
 export const receiptInboxMigration = {
@@ -65,6 +66,8 @@ export interface InboxReceipt {
   /** RBM eventId; SMS receipts have none. */
   eventId?: string;
   errorCode: string | null;
+  /** SMS: the keyed hash of the deliver_sm's source_addr (empty: not given). */
+  recipientHash?: Buffer;
 }
 
 export interface InboxRow extends Required<InboxReceipt> {
@@ -81,6 +84,7 @@ interface Row {
   event: string;
   event_id: string;
   error_code: string | null;
+  recipient_hash: Buffer;
   attempts: number;
   received_at: Date;
 }
@@ -91,9 +95,9 @@ export class ReceiptInbox {
   /** Resolves once the receipt is durable; false when it was there already (a redelivery). */
   async record(receipt: InboxReceipt): Promise<boolean> {
     const { rowCount } = await this.db.query(
-      `INSERT INTO receipt_inbox (kind, connector, external_id, event, event_id, error_code)
-       VALUES ($1, $2, $3, $4, $5, $6)
-       ON CONFLICT (kind, connector, external_id, event, event_id) DO NOTHING`,
+      `INSERT INTO receipt_inbox (kind, connector, external_id, event, event_id, error_code, recipient_hash)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)
+       ON CONFLICT (kind, connector, external_id, event, event_id, recipient_hash) DO NOTHING`,
       [
         receipt.kind,
         receipt.connector,
@@ -101,6 +105,7 @@ export class ReceiptInbox {
         receipt.event,
         receipt.eventId ?? '',
         receipt.errorCode,
+        receipt.recipientHash ?? Buffer.alloc(0),
       ],
     );
     return rowCount === 1;
@@ -117,7 +122,8 @@ export class ReceiptInbox {
        WHERE id IN (
          SELECT id FROM receipt_inbox WHERE status = 'pending' AND next_attempt_at <= now()
          ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
-       RETURNING id, kind, connector, external_id, event, event_id, error_code, attempts, received_at`,
+       RETURNING id, kind, connector, external_id, event, event_id, error_code, recipient_hash, attempts,
+                 received_at`,
       [limit, leaseMs],
     );
     return rows.map((r) => ({
@@ -128,6 +134,7 @@ export class ReceiptInbox {
       event: r.event,
       eventId: r.event_id,
       errorCode: r.error_code,
+      recipientHash: r.recipient_hash,
       attempts: r.attempts,
       receivedAt: r.received_at,
     }));
@@ -175,16 +182,34 @@ export class ReceiptInbox {
     );
   }
 
-  /** Done with: delivered, late (its workflow had finished) or orphaned (never mapped). */
+  /**
+   * Done with: delivered, late (its workflow had finished) or orphaned (never mapped). `finalFor`:
+   * the SMS part this final receipt belonged to, which from now on claims no other receipt; marked
+   * in the same statement, so a receipt is never settled without its part (or the reverse).
+   */
   async settle(
     id: string,
     status: Exclude<InboxStatus, 'pending'>,
     workflowId: string | null,
+    finalFor: SmsPartKey | null = null,
   ): Promise<void> {
     await this.db.query(
-      `UPDATE receipt_inbox SET status = $2, workflow_id = $3, settled_at = now()
-       WHERE id = $1 AND status = 'pending'`,
-      [id, status, workflowId],
+      `WITH settled AS (
+         UPDATE receipt_inbox SET status = $2, workflow_id = $3, settled_at = now()
+         WHERE id = $1 AND status = 'pending' RETURNING id
+       )
+       UPDATE sms_submissions SET final_receipt_at = now()
+       WHERE EXISTS (SELECT 1 FROM settled) AND final_receipt_at IS NULL
+         AND connector = $4 AND smsc_message_id = $5 AND message_id = $6 AND part = $7`,
+      [
+        id,
+        status,
+        workflowId,
+        finalFor?.connector ?? null,
+        finalFor?.smscMessageId ?? null,
+        finalFor?.messageId ?? null,
+        finalFor?.part ?? null,
+      ],
     );
   }
 

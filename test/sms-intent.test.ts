@@ -2,6 +2,7 @@
 // real TCP: a retry submits only the parts the SMSC has not accepted, every SMSC id is stored
 // before the activity returns, and receipts find their workflow under any spelling of the id,
 // after a restart too. The activity is called directly: no Temporal needed.
+import { recipientMatchHash } from '../channels/receipts/recipient-match';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -28,6 +29,8 @@ import type { TestDatabase } from './store/test-database';
 const TO = '+15550300001'; // the number plan delivers SMS to it
 const LONG = Array.from({ length: 400 }, (_, i) => 'abcdefghij'.charAt(i % 10)).join(''); // 3 parts
 
+const RECIPIENT_HASH = recipientMatchHash('0f'.repeat(32));
+
 /** sendSms with real SMS deps; the rest of the delivery deps are not touched by it. */
 function smsSender({
   smsGateway,
@@ -38,6 +41,7 @@ function smsSender({
 }) {
   const activities = createDeliveryActivities({
     smsSubmissions,
+    recipientHash: RECIPIENT_HASH,
     channels: { forRegion: () => ({ smsGateway }) as unknown as ChannelSet },
     rcsSends: { record: () => Promise.reject(new Error('sendSms records no RCS send')) },
     audit: { append: () => Promise.resolve([]), hasEntry: () => Promise.resolve(false) },
@@ -161,6 +165,7 @@ describe('sendSms: per-part intent records (PostgreSQL + sandbox SMSC)', functio
     for (const [i, id] of sent.smscMessageIds.entries()) {
       const found = await submissions.find(receiptIdCandidates(id));
       assert.deepEqual(found, {
+        connector: 'us',
         smscMessageId: id,
         messageId: msg.messageId,
         workflowId: msg.workflowId,
@@ -273,7 +278,9 @@ describe('sendSms: per-part intent records (PostgreSQL + sandbox SMSC)', functio
     const pipeline = startInboxPipeline({ db: testDb.db, databaseUrl: testDb.url, sink });
     try {
       gw = gateway(port);
-      gw.onReceipt((r) => pipeline.inbox.record(smsInboxReceipt('us', r)).then(() => undefined));
+      gw.onReceipt((r) =>
+        pipeline.inbox.record(smsInboxReceipt('us', r, RECIPIENT_HASH)).then(() => undefined),
+      );
       await waitFor(() => sink.signals.length >= 3, 'three delivered receipts');
     } finally {
       await pipeline.stop();
@@ -303,7 +310,9 @@ describe('sendSms: per-part intent records (PostgreSQL + sandbox SMSC)', functio
     });
     try {
       const receipts = collectReceipts(gw);
-      gw.onReceipt((r) => pipeline.inbox.record(smsInboxReceipt('us', r)).then(() => undefined));
+      gw.onReceipt((r) =>
+        pipeline.inbox.record(smsInboxReceipt('us', r, RECIPIENT_HASH)).then(() => undefined),
+      );
       smsc.sendReceipt('switchboard', 'feedface0', 'DELIVRD');
       await waitFor(() => pipeline.dispatcher.counts.orphaned === 1, 'the unknown id to be orphaned');
       assert.equal(sink.signals.length, 0);

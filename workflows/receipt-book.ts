@@ -1,7 +1,6 @@
 import type { RcsEventSignal, SmsReceiptSignal } from './definitions';
 import { acceptedSignal } from './refusals';
-
-const FINAL_SMS_STATES = new Set(['DELIVRD', 'EXPIRED', 'DELETED', 'UNDELIV', 'REJECTD', 'UNKNOWN']);
+import { FINAL_SMS_STATES } from '../domain/sms-receipt';
 
 export interface RcsSendState {
   delivered: boolean;

@@ -151,16 +151,17 @@ export class ReceiptDispatcher {
       );
       return this.o.inbox.retryLater(row.id, target.workflowId, delay);
     }
+    const finalFor = target.kind === 'sms' ? target.finalFor : null;
     if (outcome === 'delivered') {
       this.counts.delivered++;
-      return this.o.inbox.settle(row.id, 'delivered', target.workflowId);
+      return this.o.inbox.settle(row.id, 'delivered', target.workflowId, finalFor);
     }
     this.counts.late++;
     this.o.logger.info(
       { inboxId: row.id, kind: row.kind, event: row.event, workflowId: target.workflowId },
       'late receipt: its message had finished',
     );
-    return this.o.inbox.settle(row.id, 'late', target.workflowId);
+    return this.o.inbox.settle(row.id, 'late', target.workflowId, finalFor);
   }
 
   private wakeIn(delayMs: number): void {

@@ -3,19 +3,25 @@ import type { InboxReceipt } from '../../store/receipt-inbox';
 import type { RcsEvent } from '../rcs/types';
 import { normaliseSmscId } from '../sms/delivery-receipt';
 import type { SmsReceipt } from '../sms/types';
+import type { RecipientMatchHash } from './recipient-match';
 
 export interface ReceiptRecorder {
   record(receipt: InboxReceipt): Promise<unknown>;
 }
 
-/** `connector`: the SMSC the receipt came from (its region). */
-export function smsInboxReceipt(connector: string, receipt: SmsReceipt): InboxReceipt {
+/** `connector`: the SMSC the receipt came from (its region); the handset is kept as its keyed hash. */
+export function smsInboxReceipt(
+  connector: string,
+  receipt: SmsReceipt,
+  recipientHash: RecipientMatchHash,
+): InboxReceipt {
   return {
     kind: 'sms',
     connector,
     externalId: normaliseSmscId(receipt.smscMessageId),
     event: receipt.state,
     errorCode: receipt.errorCode,
+    recipientHash: recipientHash(receipt.handset),
   };
 }
 

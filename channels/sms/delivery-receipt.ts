@@ -16,6 +16,7 @@ export interface DeliverSmFields {
   receipted_message_id?: unknown;
   message_state?: unknown;
   network_error_code?: unknown;
+  source_addr?: unknown;
 }
 
 const MESSAGE_TYPE_MASK = 0x3c;
@@ -134,5 +135,11 @@ export function parseDeliveryReceipt(pdu: DeliverSmFields): SmsReceipt | null {
     stateNumber !== undefined && STATE_BY_NUMBER[stateNumber]
       ? STATE_BY_NUMBER[stateNumber]
       : stateFromText(text?.stat ?? null);
-  return { smscMessageId: id, state, errorCode: text?.err ?? tlvErrorCode(pdu.network_error_code) };
+  const handset = asText(pdu.source_addr);
+  return {
+    smscMessageId: id,
+    handset: handset ? stripNuls(handset) : null,
+    state,
+    errorCode: text?.err ?? tlvErrorCode(pdu.network_error_code),
+  };
 }

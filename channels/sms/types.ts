@@ -53,6 +53,8 @@ export type SmsReceiptState =
 
 export interface SmsReceipt {
   smscMessageId: string;
+  /** The deliver_sm's source_addr: the handset the part went to (null when the SMSC leaves it out). */
+  handset: string | null;
   state: SmsReceiptState;
   /** The `err:` field, as the SMSC wrote it. */
   errorCode: string | null;

@@ -98,13 +98,19 @@ describe('delivery receipts', () => {
       short_message: { message: text },
       receipted_message_id: Buffer.from('ABC123\0', 'ascii'),
       message_state: 5,
+      source_addr: '15550300001',
     });
-    assert.deepEqual(r, { smscMessageId: 'ABC123', state: 'UNDELIV', errorCode: '000' });
+    assert.deepEqual(r, {
+      smscMessageId: 'ABC123',
+      handset: '15550300001',
+      state: 'UNDELIV',
+      errorCode: '000',
+    });
   });
 
   it('falls back to the text when there are no TLVs', () => {
     const r = parseDeliveryReceipt({ esm_class: 0x04, short_message: { message: text } });
-    assert.deepEqual(r, { smscMessageId: '1a2b3c', state: 'DELIVRD', errorCode: '000' });
+    assert.deepEqual(r, { smscMessageId: '1a2b3c', handset: null, state: 'DELIVRD', errorCode: '000' });
   });
 
   it('ignores deliver_sm that are not receipts', () => {

@@ -104,6 +104,7 @@ describe('metrics', function () {
       channels: { forRegion: () => ({}) as ChannelSet },
       rcsSends: { record: () => Promise.resolve() },
       smsSubmissions: { record: () => Promise.resolve(), forMessage: () => Promise.resolve([]) },
+      recipientHash: () => Buffer.alloc(0),
       audit: new AuditLog(db, TEST_SECRETS.auditHashKey),
       meter: deliveryMeter(metrics),
     });

@@ -9,6 +9,7 @@ import {
 import type { AuditSink } from '../../activities/deps';
 import type { RegionalChannels } from '../../activities/deps';
 import { smsInboxReceipt } from '../../channels/receipts/receipt-intake';
+import { recipientMatchHash } from '../../channels/receipts/recipient-match';
 import { taskQueues } from '../../config/task-queues';
 import type { DeploymentVersion } from '../../config/worker-deployment';
 import { deriveKey } from '../../config/secrets';
@@ -61,11 +62,12 @@ export async function createDeliveryWorker(
 ): Promise<Worker> {
   const { env, db, secrets, metrics, channels } = { ...ctx, ...deps };
   const inbox = new ReceiptInbox(db);
+  const recipientHash = recipientMatchHash(deriveKey(secrets, 'receipt-match'));
   for (const region of channels.regions()) {
     channels
       .forRegion(region)
       .smsGateway.onReceipt((receipt) =>
-        inbox.record(smsInboxReceipt(region, receipt)).then(() => undefined),
+        inbox.record(smsInboxReceipt(region, receipt, recipientHash)).then(() => undefined),
       );
   }
   return Worker.create({
@@ -95,6 +97,7 @@ export async function createDeliveryWorker(
         channels,
         rcsSends: new RcsSends(db),
         smsSubmissions: new SmsSubmissions(db),
+        recipientHash,
         audit: deps.audit,
         meter: metering.deliveryMeter(metrics),
       }),
