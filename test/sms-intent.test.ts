@@ -21,7 +21,7 @@ import type { SmppGateway } from '../channels/sms/smpp-gateway';
 import type { SandboxSmsc, SmscSubmit } from '../sandbox/smsc';
 import { SmsSubmissions } from '../store/sms-submissions';
 import type { SmsSubmissionRecord } from '../store/sms-submissions';
-import { collectReceipts, gateway, startSmsc, waitFor } from './channels/sms-harness';
+import { collectReceipts, gateway, smsSendInput, startSmsc, waitFor } from './channels/sms-harness';
 import { recordingSink, startInboxPipeline } from './receipts/inbox-harness';
 import { createTestDatabase } from './store/test-database';
 import type { TestDatabase } from './store/test-database';
@@ -54,28 +54,7 @@ function smsSender({
     );
 }
 
-function input(messageId = randomUUID()) {
-  return {
-    messageId,
-    workflowId: `deliver-${messageId}`,
-    to: TO,
-    region: 'us',
-    text: LONG,
-    audit: {
-      context: { tenant: 'default', recipient: TO, region: 'us', flow: 'standard' as const },
-      before: [],
-      accepted: {
-        messageId,
-        seq: 0,
-        event: 'accepted',
-        channel: 'sms' as const,
-        result: 'accepted' as const,
-        errorCode: null,
-        detail: {},
-      },
-    },
-  };
-}
+const input = (messageId = randomUUID()) => smsSendInput(TO, 'us', LONG, messageId);
 
 /** Every submit the SMSC accepted for this message, by part number. */
 function partsAtSmsc(smsc: SandboxSmsc, messageId: string): number[] {

@@ -1,5 +1,6 @@
 // Shared set-up for the SMS channel tests: a sandbox SMSC on an ephemeral port and gateways bound
 // to it over real TCP. SMS_TEST_LOG=debug shows both sides' logs on stderr.
+import { randomUUID } from 'node:crypto';
 import pino from 'pino';
 import type { Logger } from 'pino';
 import { SmppGateway } from '../../channels/sms/smpp-gateway';
@@ -65,4 +66,28 @@ export function collectReceipts(gw: SmppGateway): SmsReceipt[] {
     receipts.push(r);
   });
   return receipts;
+}
+
+/** The sendSms activity's input for one message, as the workflow builds it. */
+export function smsSendInput(to: string, region: string, text: string, messageId = randomUUID()) {
+  return {
+    messageId,
+    workflowId: `deliver-${messageId}`,
+    to,
+    region,
+    text,
+    audit: {
+      context: { tenant: 'default', recipient: to, region, flow: 'standard' as const },
+      before: [],
+      accepted: {
+        messageId,
+        seq: 0,
+        event: 'accepted',
+        channel: 'sms' as const,
+        result: 'accepted' as const,
+        errorCode: null,
+        detail: {},
+      },
+    },
+  };
 }

@@ -14,7 +14,7 @@ import type { SmppGateway } from '../../channels/sms/smpp-gateway';
 import type { SandboxSmsc } from '../../sandbox/smsc';
 import { ReceiptInbox } from '../../store/receipt-inbox';
 import { SmsSubmissions } from '../../store/sms-submissions';
-import { gateway, startSmsc, waitFor } from '../channels/sms-harness';
+import { gateway, smsSendInput, startSmsc, waitFor } from '../channels/sms-harness';
 import { createTestDatabase } from '../store/test-database';
 import type { TestDatabase } from '../store/test-database';
 import { recordingSink, startInboxPipeline } from './inbox-harness';
@@ -137,27 +137,7 @@ describe('receipts matched on connector, SMSC id and number', function () {
         audit: { append: () => Promise.resolve([]), hasEntry: () => Promise.resolve(false) },
       });
       const send = (to: string, region: string) => {
-        const messageId = randomUUID();
-        const input = {
-          messageId,
-          workflowId: `deliver-${messageId}`,
-          to,
-          region,
-          text: 'hello',
-          audit: {
-            context: { tenant: 'default', recipient: to, region, flow: 'standard' as const },
-            before: [],
-            accepted: {
-              messageId,
-              seq: 0,
-              event: 'accepted',
-              channel: 'sms' as const,
-              result: 'accepted' as const,
-              errorCode: null,
-              detail: {},
-            },
-          },
-        };
+        const input = smsSendInput(to, region, 'hello');
         return new MockActivityEnvironment()
           .run<[typeof input], SmsSent, typeof activities.sendSms>((m) => activities.sendSms(m), input)
           .then((sent) => ({ workflowId: input.workflowId, sent }));
