@@ -35,6 +35,9 @@ import { deploymentVersion } from '../config/worker-deployment';
 import { WorkerDeployments } from '../client/worker-deployments';
 import { DeploymentChanges } from '../store/deployment-changes';
 import { takeNewMessagesIfFirst } from './worker-deployment';
+import { ReceiptInbox } from '../store/receipt-inbox';
+import { recipientMatchHash } from '../channels/receipts/recipient-match';
+import { recordSmsReceipts } from '../channels/receipts/receipt-intake';
 
 export { deliveryPolicyFrom } from './roles/delivery-worker';
 
@@ -140,6 +143,14 @@ async function assemble(
         })
       : null;
   if (channels) {
+    // An SMSC sends a receipt to any receiving bind of the account, so every process that binds
+    // (delivery workers, and the page's for link codes) writes receipts to the inbox before it
+    // answers; the receipt router takes them from there.
+    recordSmsReceipts(
+      channels,
+      new ReceiptInbox(db),
+      recipientMatchHash(deriveKey(options.secrets, 'receipt-match')),
+    );
     metering.watchSmppGateways(metrics, () => channels.smppStates());
     opened.push(() => Promise.all(channels.gateways().map((g) => g.close())));
   }

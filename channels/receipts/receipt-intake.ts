@@ -2,7 +2,7 @@
 import type { InboxReceipt } from '../../store/receipt-inbox';
 import type { RcsEvent } from '../rcs/types';
 import { normaliseSmscId } from '../sms/delivery-receipt';
-import type { SmsReceipt } from '../sms/types';
+import type { SmsGateway, SmsReceipt } from '../sms/types';
 import type { RecipientMatchHash } from './recipient-match';
 
 export interface ReceiptRecorder {
@@ -34,4 +34,18 @@ export function rcsInboxReceipt(event: RcsEvent): InboxReceipt {
     eventId: event.eventId,
     errorCode: event.errorCode ?? null,
   };
+}
+
+/** Every region's SMPP binds write their receipts to the inbox; each deliver_sm is answered after. */
+export function recordSmsReceipts(
+  channels: { regions(): string[]; forRegion(region: string): { smsGateway: SmsGateway } },
+  inbox: ReceiptRecorder,
+  recipientHash: RecipientMatchHash,
+): void {
+  for (const region of channels.regions())
+    channels
+      .forRegion(region)
+      .smsGateway.onReceipt((receipt) =>
+        inbox.record(smsInboxReceipt(region, receipt, recipientHash)).then(() => undefined),
+      );
 }

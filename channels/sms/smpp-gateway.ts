@@ -22,6 +22,9 @@ import type {
   SmppMeter,
 } from './types';
 
+class NoReceiptHandlerError extends Error {
+  override readonly name = 'NoReceiptHandlerError';
+}
 export interface SmppGatewayOptions {
   host: string;
   port: number;
@@ -369,6 +372,8 @@ export class SmppGateway implements SmsGateway {
     }
     const receipt: SmsReceipt = { ...parsed, smscMessageId: this.canonicalId(parsed.smscMessageId) };
     this.log.debug({ smscMessageId: receipt.smscMessageId, state: receipt.state }, 'receipt');
+    // Acknowledging a receipt nobody stored would lose it: refused, the SMSC offers it again.
+    if (this.handlers.length === 0) throw new NoReceiptHandlerError('no receipt handler on this gateway yet');
     await Promise.all(this.handlers.map(async (handler) => handler(receipt)));
   }
 }

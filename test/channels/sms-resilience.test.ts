@@ -90,6 +90,18 @@ describe('SmppGateway under SMSC faults', function () {
     await waitFor(() => receipts.some((x) => x.smscMessageId === r.smscMessageIds[0]), 'the next receipt');
   });
 
+  it('refuses a receipt while nothing on this gateway can store it, and takes it when something can', async () => {
+    // A process whose binds receive receipts before its handler is in place would otherwise
+    // acknowledge them into nowhere (the chaos runs' lost receipts: the page's bind took them).
+    smsc.sendReceipt('switchboard', 'cafe01', 'DELIVRD');
+    await waitFor(() => smsc.stats.receiptsRefused >= 1, 'the receipt refused');
+    assert.equal(smsc.stats.receiptsAcked, 0, 'not acknowledged');
+    const receipts = collectReceipts(gw);
+    await waitFor(() => receipts.length === 1, 'offered again and taken', 5000);
+    assert.equal(receipts[0]?.smscMessageId, 'cafe01');
+    assert.equal(smsc.stats.receiptsAcked, 1);
+  });
+
   it('matches 500 messages to receipts arriving out of order', async () => {
     const receipts = collectReceipts(gw);
     smsc.inject({ receiptJitterMs: 300 });

@@ -8,7 +8,6 @@ import {
 } from '../../activities';
 import type { AuditSink } from '../../activities/deps';
 import type { RegionalChannels } from '../../activities/deps';
-import { smsInboxReceipt } from '../../channels/receipts/receipt-intake';
 import { recipientMatchHash } from '../../channels/receipts/recipient-match';
 import { taskQueues } from '../../config/task-queues';
 import type { DeploymentVersion } from '../../config/worker-deployment';
@@ -21,7 +20,6 @@ import type { ProbeResults } from '../../store/probe-results';
 import { EscrowStore } from '../../store/escrow-store';
 import type { MediaObjectStore } from '../../store/media-objects';
 import { RcsSends } from '../../store/rcs-sends';
-import { ReceiptInbox } from '../../store/receipt-inbox';
 import type { GuardStore } from '../../store/rollout/guard-store';
 import { RecipientPreferences } from '../../store/rollout/recipient-preferences';
 import type { RolloutStore } from '../../store/rollout/rollout-store';
@@ -42,8 +40,8 @@ export function deliveryPolicyFrom(env: RoleContext['env']): DeliveryPolicy {
 
 /**
  * The delivery worker (`--services worker`): deliverMessage and its activities on the delivery
- * task queue. Its SMPP binds answer deliver_sm once the receipt is in the inbox (or refuse it, for
- * the SMSC to redeliver); the receipt router dispatches it from there, whichever process that is.
+ * task queue. Its SMPP binds, like every process's, answer deliver_sm once the receipt is in the
+ * inbox (workers/worker.ts); the receipt router dispatches it from there.
  */
 export async function createDeliveryWorker(
   ctx: RoleContext,
@@ -61,15 +59,7 @@ export async function createDeliveryWorker(
   },
 ): Promise<Worker> {
   const { env, db, secrets, metrics, channels } = { ...ctx, ...deps };
-  const inbox = new ReceiptInbox(db);
   const recipientHash = recipientMatchHash(deriveKey(secrets, 'receipt-match'));
-  for (const region of channels.regions()) {
-    channels
-      .forRegion(region)
-      .smsGateway.onReceipt((receipt) =>
-        inbox.record(smsInboxReceipt(region, receipt, recipientHash)).then(() => undefined),
-      );
-  }
   return Worker.create({
     connection: ctx.connection,
     namespace: env.TEMPORAL_NAMESPACE,
