@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import pino from 'pino';
 import { createDataConverter } from '../codec/data-converter';
 import type { Env } from '../config';
+import { temporalConnectionOptions } from '../config/temporal-connection';
 import type { Secrets } from '../config/secrets';
 import type { Database } from '../store/database';
 import { ProbeResults } from '../store/probe-results';
@@ -24,9 +25,8 @@ type WithDeps = (run: (deps: ProbeCommandDeps) => Promise<void>) => Promise<void
 /** The worker's data converter: a schedule's arguments (the recipients) are sealed like any payload. */
 async function withTemporal<T>(deps: ProbeCommandDeps, run: (client: Client) => Promise<T>): Promise<T> {
   const { env, secrets } = deps;
-  const connection = await Connection.connect({
-    address: env.TEMPORAL_ADDRESS ?? `127.0.0.1:${env.TEMPORAL_DEV_PORT}`,
-  });
+  // Through envconfig like every process: the dev server, the mTLS cluster's profile, or Cloud.
+  const connection = await Connection.connect(temporalConnectionOptions(env));
   try {
     const dataConverter = createDataConverter({
       codecKeys: secrets.codecKeys,

@@ -177,6 +177,22 @@ describe('canary deploys of routing logic: worker versioning on the cluster', fu
     assert.deepEqual(actions, [`rollback ${v1}`, `promote ${v2}`, `rollback ${v1}`, `ramp ${v2}`]);
   });
 
+  it("an operator's probe commands reach the cluster through its envconfig profile, as deploy does", async () => {
+    const { cluster } = clusterStack();
+    const { stdout } = await run(process.execPath, [BIN, 'probes', 'status', '--json'], {
+      env: { ...cluster.roleEnv, LOG_LEVEL: 'silent' },
+    });
+    const { schedules } = JSON.parse(stdout) as { schedules: Array<{ region: string; exists: boolean }> };
+    assert.deepEqual(
+      schedules.map((s) => [s.region, s.exists]).sort(),
+      [
+        ['eu', true],
+        ['us', true],
+      ],
+      'the guards process keeps a probe schedule per region on the cluster',
+    );
+  });
+
   it('refuses a build no worker has run and a percent out of range, naming the field', async () => {
     await assert.rejects(deploy('ramp', 'no-such-build', '10'), (err: { stderr: string; code: number }) => {
       assert.equal(err.code, 2);
