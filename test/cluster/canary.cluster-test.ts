@@ -30,7 +30,8 @@ async function buildsThatRan(workflowId: string): Promise<Array<{ buildId: strin
   const history = await clusterStack().client.workflow.getHandle(workflowId).fetchHistory();
   return (history.events ?? []).flatMap((e) => {
     const version = e.workflowTaskCompletedEventAttributes?.deploymentVersion;
-    return version ? [{ buildId: version.buildId ?? '', at: Number(e.eventTime?.seconds ?? 0) * 1000 }] : [];
+    const at = Number(e.eventTime?.seconds ?? 0) * 1000 + (e.eventTime?.nanos ?? 0) / 1e6;
+    return version ? [{ buildId: version.buildId ?? '', at }] : [];
   });
 }
 
@@ -50,7 +51,7 @@ function buildV2(): string {
 }
 
 const smsOnly = (i: number) => `+1555030${String(7000 + i).padStart(4, '0')}`;
-const offlinePhone = (i: number) => `+1555050${String(7000 + i).padStart(4, '0')}`;
+const heldReceipt = (i: number) => `+1555030${String(8000 + i).padStart(4, '0')}`;
 
 async function sendMany(count: number, to: (i: number) => string, offset: number) {
   const { switchboard } = clusterStack();
@@ -108,21 +109,22 @@ describe('canary deploys of routing logic: worker versioning on the cluster', fu
       'the server has seen v2 poll',
     );
 
-    // Offline phones: each waits out the RCS receipt timeout (1.5 s here), then falls back to SMS.
-    const { switchboard } = clusterStack();
+    // SMS messages whose receipts the SMSC holds for 5 s: in flight on v1 while the ramp is made.
+    const { switchboard, carriers } = clusterStack();
+    carriers.smsc.inject({ receiptDelayMs: 5000 });
     const inFlight = await Promise.all(
-      Array.from({ length: 10 }, (_, i) => switchboard.send({ to: offlinePhone(i), text: 'in flight' })),
+      Array.from({ length: 10 }, (_, i) => switchboard.send({ to: heldReceipt(i), text: 'in flight' })),
     );
-    await Promise.all(
-      inFlight.map(async (s) => {
-        for (;;) {
-          if ((await buildsThatRan(s.workflowId)).length) return;
-          await new Promise((r) => setTimeout(r, 50));
-        }
-      }),
-    );
+    const submitted = (to: string) =>
+      carriers.smsc.received.some((m) => `+${m.destination.replace(/^\+/, '')}` === to);
+    for (let i = 0; i < 10; i++)
+      for (const deadline = Date.now() + 20_000; !submitted(heldReceipt(i));) {
+        assert.ok(Date.now() < deadline, 'the in-flight messages reached the SMSC');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    carriers.smsc.inject({ receiptDelayMs: 0 });
     const ramp = await deploy('ramp', v2, '20', '--note', 'canary of the routing change');
-    const rampedAt = Date.now();
+    const rampedAt = Date.parse(ramp.changedAt as string);
     assert.equal(ramp.action, 'ramp');
     assert.equal(ramp.previousCurrent, v1);
 
