@@ -45,14 +45,22 @@ async function uiSettings(server: DevServer): Promise<string> {
 }
 
 async function devServer(dataDir: string, extraArgs: string[]): Promise<DevServer> {
-  return startDevServer({
-    dataDir,
-    port: await freePort(),
-    uiPort: await freePort(),
-    namespace: 'default',
-    logger: pino({ enabled: false }),
-    extraArgs,
-  });
+  // A port found free can be taken before the server binds it (the suite runs beside others):
+  // try again on new ports.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startDevServer({
+        dataDir,
+        port: await freePort(),
+        uiPort: await freePort(),
+        namespace: 'default',
+        logger: pino({ enabled: false }),
+        extraArgs,
+      });
+    } catch (err) {
+      if (attempt >= 3 || !/port taken/.test((err as Error).message)) throw err;
+    }
+  }
 }
 
 const decodeBody = JSON.stringify({ payloads: [] });
